@@ -1,0 +1,433 @@
+"""The course's VGG16 (Simonyan & Zisserman 2014) in Keras 2.3.1 on Theano, its
+ImageNet weights, and the image preprocessing it expects.
+
+The model is the starter's: a channels-first ``Sequential`` of ZeroPadding2D + 3x3
+Conv2D blocks (2-2-3-3-3 convolutions, each block closed by a 2x2 max-pool), then
+``Flatten`` and three dense layers whose activations are *linear* at the top (the
+slides' "linear substitution": class scores are not squashed by a softmax, so the
+influence on one class does not depend on the others). 37 layers; ``layers[19].input``
+is conv4_1's output.
+
+Weights are read and written with h5py in the Keras HDF5 weight-file convention
+(root attribute ``layer_names``; each layer group's ``weight_names``, in order), not
+with Keras' own loader, which breaks under h5py 3 and silently skips the kernel flip
+for files without a ``backend`` attribute, such as the official VGG16 file.
+"""
+import hashlib
+import os
+import tempfile
+
+import hw3_env  # noqa: F401  (must come before keras)
+
+import numpy as np
+
+K = hw3_env.setup()
+from keras.models import Sequential  # noqa: E402
+from keras.layers import (Activation, Conv2D, Dense, Flatten,  # noqa: E402
+                          MaxPooling2D, ZeroPadding2D)
+
+# ---------------------------------------------------------------------------
+# Layout and layer indices
+# ---------------------------------------------------------------------------
+BLOCKS = (2, 2, 3, 3, 3)               # convolutions per block
+VGG16_WIDTHS = (64, 128, 256, 512, 512)
+VGG16_DENSE = 4096
+N_LAYERS = 37
+
+CONV4_1 = 19      # layers[19].input is conv4_1's output: the homework's slice
+CONV4_1_LAYER = 18  # the Conv2D layer conv4_1 itself
+FLATTEN = 31
+FC1, FC2, SCORES = 32, 34, 36  # layers[36].output: the (linear) class scores
+
+
+def conv_layer_indices(blocks=BLOCKS):
+    """Indices of the Conv2D layers in the layout (each follows a ZeroPadding2D)."""
+    idx, i = [], 0
+    for n in blocks:
+        for _ in range(n):
+            idx.append(i + 1)
+            i += 2
+        i += 1  # the pool
+    return idx
+
+
+def VGG_16(weights_path=None, input_shape=(3, 224, 224), widths=VGG16_WIDTHS,
+           dense=VGG16_DENSE, n_classes=1000, kernel_initializer="glorot_uniform"):
+    """Build the course's VGG16 (channels first, linear top), optionally with weights.
+
+    The same function builds the layout at other widths and input sizes (the tests'
+    toy models and the offline surrogate model use it), so layer indices are shared.
+
+    Args:
+        weights_path: a weight file in the Keras HDF5 convention (see
+            :func:`load_weights`), or None for Keras' random initialisation.
+        input_shape: (3, H, W); H and W divisible by 32.
+        widths: channels of the five convolution blocks.
+        dense: units of the two hidden dense layers.
+        n_classes: units of the output layer.
+        kernel_initializer: Keras initializer name for all kernels.
+    Returns:
+        a ``keras.models.Sequential`` with 37 layers.
+    """
+    input_shape = tuple(int(s) for s in input_shape)
+    if len(input_shape) != 3 or input_shape[0] != 3 or input_shape[1] % 32 or input_shape[2] % 32:
+        raise ValueError("input_shape must be (3, H, W) with H and W divisible by 32 "
+                         "(five 2x2 pools), got %r" % (input_shape,))
+    if len(widths) != len(BLOCKS):
+        raise ValueError("widths needs one channel count per block (%d), got %r"
+                         % (len(BLOCKS), widths))
+    model = Sequential()
+    first = True
+    for b, (n, width) in enumerate(zip(BLOCKS, widths), start=1):
+        for i in range(1, n + 1):
+            kw = {"input_shape": input_shape} if first else {}
+            model.add(ZeroPadding2D((1, 1), name="block%d_pad%d" % (b, i), **kw))
+            model.add(Conv2D(int(width), (3, 3), activation="relu",
+                             kernel_initializer=kernel_initializer,
+                             name="block%d_conv%d" % (b, i)))
+            first = False
+        model.add(MaxPooling2D((2, 2), strides=(2, 2), name="block%d_pool" % b))
+    model.add(Flatten(name="flatten"))
+    model.add(Dense(int(dense), activation="relu", kernel_initializer=kernel_initializer,
+                    name="fc1"))
+    model.add(Activation("linear", name="fc1_linear"))
+    model.add(Dense(int(dense), activation="relu", kernel_initializer=kernel_initializer,
+                    name="fc2"))
+    model.add(Activation("linear", name="fc2_linear"))
+    model.add(Dense(int(n_classes), activation="linear", kernel_initializer=kernel_initializer,
+                    name="predictions"))
+    assert len(model.layers) == N_LAYERS
+    if weights_path is not None:
+        load_weights(model, weights_path)
+    return model
+
+
+# ---------------------------------------------------------------------------
+# Weight files (Keras HDF5 convention, read and written with h5py)
+# ---------------------------------------------------------------------------
+class WeightFileError(ValueError):
+    """A weight file that is missing, corrupt or does not fit the model."""
+
+
+def _weighted_layers(model):
+    return [l for l in model.layers if l.weights]
+
+
+def _decode(x):
+    return x.decode("utf8") if isinstance(x, bytes) else str(x)
+
+
+def read_weight_file(path):
+    """Read a Keras HDF5 weight file into an ordered list of (layer name, [arrays]).
+
+    Handles both dataset naming styles (Keras 1 ``<layer>_W_1:0``, Keras 2
+    ``<layer>/kernel:0``) since it follows ``weight_names`` in order.
+
+    Returns:
+        (layers, attrs): the layers that hold weights, in file order, and the file's
+        root attributes (``backend``, ``keras_version``) as strings.
+    """
+    import h5py
+    if not os.path.exists(path):
+        raise WeightFileError("weight file not found: %s" % path)
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        raise WeightFileError("%s is not a readable HDF5 file (%s); it may be truncated "
+                              "or corrupt: delete it and download it again" % (path, e))
+    with f:
+        group = f["model_weights"] if "model_weights" in f and "layer_names" not in f.attrs else f
+        if "layer_names" not in group.attrs:
+            raise WeightFileError("%s has no 'layer_names' attribute: not a Keras weight "
+                                  "file" % path)
+        attrs = {k: _decode(group.attrs[k]) for k in ("backend", "keras_version")
+                 if k in group.attrs}
+        layers = []
+        for name in (_decode(n) for n in group.attrs["layer_names"]):
+            g = group[name]
+            names = [_decode(n) for n in g.attrs.get("weight_names", [])]
+            if names:
+                layers.append((name, [np.asarray(g[n]) for n in names]))
+    return layers, attrs
+
+
+def file_uses_correlation(attrs):
+    """True when the file's kernels are cross-correlation kernels (TensorFlow's
+    convention, and the official ``*_tf_kernels`` files, which carry no ``backend``);
+    False only when the file says ``backend='theano'``."""
+    return attrs.get("backend", "tensorflow") != "theano"
+
+
+def flip_kernel(kernel):
+    """Turn a (kh, kw, in, out) cross-correlation kernel into a convolution kernel
+    and back (Keras' ``convert_kernel``)."""
+    return np.ascontiguousarray(kernel[::-1, ::-1, :, :])
+
+
+def _flatten_needs_reorder(model):
+    """The official file's first dense layer expects features flattened in
+    channels-last order (h, w, c). Keras' channels-first ``Flatten`` permutes to
+    that order itself; any other flatten yields (c, h, w) and needs the rows
+    reordered."""
+    flat = [l for l in model.layers if isinstance(l, Flatten)]
+    return bool(flat) and getattr(flat[0], "data_format", None) != "channels_first"
+
+
+def _reorder_dense_rows(kernel, chw):
+    c, h, w = chw
+    return np.ascontiguousarray(
+        kernel.reshape(h, w, c, -1).transpose(2, 0, 1, 3).reshape(c * h * w, -1))
+
+
+def load_weights(model, path):
+    """Load a Keras HDF5 weight file into ``model`` with explicit conversions.
+
+    * Convolution kernels are flipped into Theano's convolution convention unless the
+      file says ``backend='theano'`` (Keras' own loader skips the flip when the file
+      has no ``backend`` attribute, as the official VGG16 file has none).
+    * The first dense layer is reordered from channels-last to channels-first rows
+      only when the model's Flatten does not already flatten channels-last.
+
+    Raises:
+        WeightFileError: missing or unreadable file, wrong number of weighted layers,
+            or a shape that does not fit (the message names the layer).
+    """
+    file_layers, attrs = read_weight_file(path)
+    targets = _weighted_layers(model)
+    if len(file_layers) != len(targets):
+        raise WeightFileError(
+            "%s holds weights for %d layers (%s), the model has %d weighted layers; is "
+            "it a VGG16 weight file for this layout?"
+            % (path, len(file_layers), ", ".join(n for n, _ in file_layers), len(targets)))
+    flip = file_uses_correlation(attrs)
+    reorder = _flatten_needs_reorder(model)
+    first_dense = True
+    values = []
+    for (name, arrays), layer in zip(file_layers, targets):
+        expected = [tuple(K.int_shape(w)) for w in layer.weights]
+        got = [a.shape for a in arrays]
+        if got != expected:
+            raise WeightFileError("%s: layer %r has weights of shapes %s, model layer %r "
+                                  "expects %s" % (path, name, got, layer.name, expected))
+        arrays = [a.astype(np.float32) for a in arrays]
+        if isinstance(layer, Conv2D) and flip:
+            arrays[0] = flip_kernel(arrays[0])
+        if isinstance(layer, Dense) and first_dense:
+            first_dense = False
+            if reorder:
+                arrays[0] = _reorder_dense_rows(arrays[0], K.int_shape(layer.input)[1:]
+                                                if len(K.int_shape(layer.input)) == 4
+                                                else _flatten_input_shape(model))
+        if not all(np.isfinite(a).all() for a in arrays):
+            raise WeightFileError("%s: layer %r holds NaN or infinite values; the file "
+                                  "is corrupt" % (path, name))
+        values.extend(zip(layer.weights, arrays))
+    K.batch_set_value(values)
+    return model
+
+
+def _flatten_input_shape(model):
+    flat = [l for l in model.layers if isinstance(l, Flatten)][0]
+    return K.int_shape(flat.input)[1:]
+
+
+def save_weights(model, path, backend="tensorflow"):
+    """Write ``model``'s weights as a Keras 2 HDF5 weight file (h5py only).
+
+    Kernels are written in the convention ``backend`` names (cross-correlation for
+    'tensorflow', the official files' convention), so :func:`load_weights` reads
+    them back exactly. The file is written to a temporary name and renamed.
+    """
+    import h5py
+    import keras
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".part"
+    with h5py.File(tmp, "w") as f:
+        f.attrs["backend"] = backend.encode("utf8")
+        f.attrs["keras_version"] = keras.__version__.encode("utf8")
+        f.attrs["layer_names"] = [l.name.encode("utf8") for l in model.layers]
+        for layer in model.layers:
+            g = f.create_group(layer.name)
+            arrays = K.batch_get_value(layer.weights)
+            names = ["%s/%s:0" % (layer.name, w.name.split("/")[-1].split(":")[0])
+                     for w in layer.weights]
+            if isinstance(layer, Conv2D) and backend != "theano":
+                arrays[0] = flip_kernel(arrays[0])
+            g.attrs["weight_names"] = [n.encode("utf8") for n in names]
+            for n, a in zip(names, arrays):
+                g.create_dataset(n, data=np.asarray(a, dtype=np.float32))
+    os.replace(tmp, path)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# The official ImageNet weights
+# ---------------------------------------------------------------------------
+VGG16_WEIGHTS_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
+VGG16_WEIGHTS_MD5 = "64373286793e3c8b2b4e3219cbf3544b"
+VGG16_WEIGHTS_URL = ("https://github.com/fchollet/deep-learning-models/releases/download/"
+                     "v0.1/" + VGG16_WEIGHTS_FILE)   # keras_applications/vgg16.py
+MODELS_DIR = os.path.join(hw3_env.ROOT, "models")
+
+
+class DownloadError(RuntimeError):
+    """A download that failed; no partial file is left behind."""
+
+
+def file_digest(path, algorithm="md5", chunk=1 << 20):
+    """Hex digest of a file, read in chunks."""
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def download(url, path, digest, algorithm="md5", desc=None, timeout=60, hint=""):
+    """Download ``url`` to ``path`` atomically, checking its digest.
+
+    Streams into a temporary file beside ``path`` with a tqdm progress bar, checks the
+    length the server announced and the ``algorithm`` digest, then renames. On any
+    failure the temporary file is removed and :class:`DownloadError` names the URL,
+    the path and ``hint``.
+    """
+    import requests
+    from tqdm.auto import tqdm
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".download-", dir=os.path.dirname(os.path.abspath(path)))
+    try:
+        h = hashlib.new(algorithm)
+        got = 0
+        with os.fdopen(fd, "wb") as out:
+            with requests.get(url, stream=True, timeout=timeout) as r:
+                r.raise_for_status()
+                total = int(r.headers.get("content-length") or 0) or None
+                with tqdm(total=total, unit="B", unit_scale=True,
+                          desc=desc or os.path.basename(path), leave=False) as bar:
+                    for block in r.iter_content(1 << 20):
+                        out.write(block)
+                        h.update(block)
+                        got += len(block)
+                        bar.update(len(block))
+        if total is not None and got != total:
+            raise DownloadError("truncated: received %d of %d bytes" % (got, total))
+        if h.hexdigest() != digest:
+            raise DownloadError("%s mismatch: expected %s, got %s"
+                                % (algorithm, digest, h.hexdigest()))
+        os.replace(tmp, path)
+    except Exception as e:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        reason = e if isinstance(e, DownloadError) else "%s: %s" % (type(e).__name__, e)
+        raise DownloadError("could not download %s to %s (%s). %s"
+                            % (url, path, reason, hint)) from e
+    return path
+
+
+def vgg16_weights(path=None, url=VGG16_WEIGHTS_URL, md5=VGG16_WEIGHTS_MD5):
+    """Path to the official VGG16 ImageNet weights, downloading them on first use.
+
+    The file (528 MB) goes to ``models/`` (git-ignored) and is checked by md5; an
+    existing file with the right md5 is used as it is.
+
+    Args:
+        path: where the file lives (default ``models/<official name>``, or the
+            ``HW3_VGG16_WEIGHTS`` environment variable).
+    Returns:
+        the path.
+    Raises:
+        DownloadError: no network, a failed or corrupt download (nothing is left).
+    """
+    path = path or os.environ.get("HW3_VGG16_WEIGHTS") or os.path.join(MODELS_DIR,
+                                                                        VGG16_WEIGHTS_FILE)
+    if os.path.exists(path):
+        if md5 is None or file_digest(path) == md5:
+            return path
+        raise WeightFileError("%s exists but its md5 is not %s: delete it and run again "
+                              "to download a fresh copy" % (path, md5))
+    hint = ("Place the file there by hand (md5 %s), or run the notebook offline with "
+            "WORLD='synthetic' (make notebook-offline)." % md5)
+    return download(url, path, md5, "md5", desc="VGG16 weights", hint=hint)
+
+
+# ---------------------------------------------------------------------------
+# Preprocessing ('caffe' mode) and class names
+# ---------------------------------------------------------------------------
+CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
+
+
+def resize_crop(image, size=224):
+    """Resize an RGB uint8 image (H, W, 3) so its short side is ``size`` and crop
+    the centre ``size`` x ``size`` (bilinear, Pillow)."""
+    from PIL import Image
+    image = _check_image(image)
+    h, w = image.shape[:2]
+    if (h, w) == (size, size):
+        return image
+    scale = size / float(min(h, w))
+    nh, nw = max(size, int(round(h * scale))), max(size, int(round(w * scale)))
+    im = Image.fromarray(image).resize((nw, nh), Image.BILINEAR)
+    top, left = (nh - size) // 2, (nw - size) // 2
+    return np.asarray(im)[top:top + size, left:left + size]
+
+
+def _check_image(image):
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise ValueError("images must be uint8 RGB arrays with values 0-255, got dtype %s; "
+                         "convert with np.clip(x, 0, 255).astype(np.uint8)" % image.dtype)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError("an image must have shape (H, W, 3) (RGB, channels last), got %r"
+                         % (image.shape,))
+    return image
+
+
+def preprocess(images, size=224):
+    """RGB uint8 images -> float32 (N, 3, size, size) model input ('caffe' mode).
+
+    Each image is resized (short side) and centre-cropped to ``size``, turned to BGR,
+    and the ImageNet channel means are subtracted.
+
+    Args:
+        images: one (H, W, 3) uint8 image, an (N, H, W, 3) array, or a list of
+            (H, W, 3) images of any sizes.
+    Returns:
+        float32 array (N, 3, size, size).
+    """
+    if isinstance(images, np.ndarray) and images.ndim == 3:
+        images = [images]
+    if len(images) == 0:
+        raise ValueError("preprocess got no images")
+    batch = np.stack([resize_crop(im, size) for im in images]).astype(np.float32)
+    batch = batch[..., ::-1] - CAFFE_MEAN_BGR
+    return np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
+
+
+def deprocess(x):
+    """Inverse of :func:`preprocess` (after cropping): (N, 3, H, W) or (3, H, W)
+    model input -> RGB uint8 (N, H, W, 3) or (H, W, 3)."""
+    x = np.asarray(x, dtype=np.float32)
+    single = x.ndim == 3
+    if single:
+        x = x[None]
+    if x.ndim != 4 or x.shape[1] != 3:
+        raise ValueError("deprocess expects (N, 3, H, W) or (3, H, W), got %r" % (x.shape,))
+    img = x.transpose(0, 2, 3, 1) + CAFFE_MEAN_BGR
+    img = np.clip(np.round(img[..., ::-1]), 0, 255).astype(np.uint8)
+    return img[0] if single else img
+
+
+CLASSES_TSV = os.path.join(hw3_env.ROOT, "data", "imagenet_classes.tsv")
+
+
+def imagenet_classes(path=CLASSES_TSV):
+    """The 1000 ImageNet class names, by index (list of str)."""
+    names = {}
+    with open(path, encoding="utf8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 3 and parts[0].isdigit():
+                names[int(parts[0])] = parts[2]
+    if sorted(names) != list(range(1000)):
+        raise ValueError("%s must list the classes 0..999" % path)
+    return [names[i] for i in range(1000)]
