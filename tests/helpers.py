@@ -1,0 +1,65 @@
+"""Shared test helpers: a local HTTP server, paths. Toy models live in tests/toys.py."""
+import contextlib
+import http.server
+import os
+import socketserver
+import threading
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED_IMAGENET = os.path.abspath(os.path.join(ROOT, "..", "shared", "data", "imagenet"))
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """Serves ``routes`` (path -> bytes). ``truncate`` (path -> n) announces the full
+    length but sends only n bytes; unknown paths answer 404."""
+    routes = {}
+    truncate = {}
+
+    def do_GET(self):  # noqa: N802
+        body = self.routes.get(self.path)
+        if body is None:
+            self.send_error(404, "not found")
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        n = self.truncate.get(self.path)
+        try:
+            self.wfile.write(body if n is None else body[:n])
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        if n is not None:
+            self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def http_server(routes, truncate=None):
+    """A threaded HTTP server on 127.0.0.1 (a free port) serving ``routes``.
+
+    Yields the base URL, e.g. ``http://127.0.0.1:PORT``; ``routes`` maps paths such
+    as ``/a/file.h5`` to bytes.
+    """
+    handler = type("Handler", (_Handler,), {"routes": dict(routes),
+                                            "truncate": dict(truncate or {})})
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield "http://127.0.0.1:%d" % server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def free_port_url():
+    """A URL on 127.0.0.1 where nothing listens (for 'server down' tests)."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return "http://127.0.0.1:%d" % port
