@@ -1,0 +1,391 @@
+"""Influence-directed explanations (Leino et al. 2018) as compositions of a slice, a
+quantity of interest (QoI) and a distribution of interest (DoI).
+
+* The **slice** s = <g, h> at layer i splits the model f = g o h with
+  h = layers[:i] and g = layers[i:]; z = h(x) is ``model.layers[i].input``.
+  ``for_input()`` is the trivial slice z = x (pixel attributions, as in IG).
+* The **QoI** is a scalar function of the model's tensors: the class score s_c
+  (``absolute``), the difference s_c1 - s_c2 (``comparative``), or the summed
+  activation of chosen channels of an internal layer (``for_neurons``, to draw an
+  internal neuron's influence on the pixels, handout 3.3).
+* The **DoI** is the attribution method's path from a baseline to each instance
+  (:class:`AumannShapley.AumannShapley`), and for class-level explanations the mean
+  over the class's images (the slides' definition).
+
+Usage::
+
+    expl = Explanation(model).for_layer(19).comparative(817, 511)
+    data = expl.explain_class(sports_car_inputs)        # ExplanationData
+    neurons, scores = top_neurons(data.attribution, k=1)
+
+h(x) runs once per image; the interpolation happens in the slice's space and only g
+runs per path point. Linear QoIs share one compiled gradient per (slice, tensor read):
+switching class or channels changes a shared weight, not the graph.
+"""
+import hw3_env  # noqa: F401  (must come before keras/theano)
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+import theano
+import theano.tensor as T
+from tqdm.auto import tqdm
+
+from AumannShapley import AumannShapley, _check_instances
+
+K = hw3_env.setup()
+
+
+@dataclass
+class ExplanationData:
+    """What an explanation returns.
+
+    Attributes:
+        attribution: attributions (or influence, with ``ignore_difference_term``) in
+            the slice's space: (N, ...) per instance, or (...) for a class.
+        instance: the model inputs that were explained (N, 3, H, W), or None for a
+            class-level explanation.
+        delta: completeness gap per instance, sum(attribution) - (Q(z) - Q(z')).
+        quantity: a short description of the QoI.
+    """
+    attribution: np.ndarray
+    instance: Optional[np.ndarray] = None
+    delta: Optional[np.ndarray] = None
+    quantity: str = field(default="")
+
+
+# ---------------------------------------------------------------------------
+# Quantities of interest
+# ---------------------------------------------------------------------------
+class LinearQoI(object):
+    """Q(x) = <w, t(x)>: a fixed linear functional of one tensor t of the model.
+
+    Subclasses name the tensor (``target``) and the weights (``weights``); the
+    gradient graph depends only on the tensor, so it is compiled once per slice and
+    tensor and reused for every class or channel choice.
+    """
+
+    def target(self, model):
+        raise NotImplementedError
+
+    def target_key(self):
+        raise NotImplementedError
+
+    def weights(self, model):
+        raise NotImplementedError
+
+    def layer_index(self):
+        """Index of the layer whose *input* the QoI reads (None: the scores)."""
+        return None
+
+
+def _n_classes(model):
+    return int(model.output_shape[-1])
+
+
+def _check_class(model, c):
+    n = _n_classes(model)
+    if not isinstance(c, (int, np.integer)) or not 0 <= int(c) < n:
+        raise ValueError("class index %r is outside the model's output: use an int in "
+                         "0..%d" % (c, n - 1))
+    return int(c)
+
+
+class ClassQoI(LinearQoI):
+    """Q = s_c, the (linear) score of class c at the last layer."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def target(self, model):
+        return model.output
+
+    def target_key(self):
+        return "scores"
+
+    def weights(self, model):
+        w = np.zeros(_n_classes(model), dtype=np.float32)
+        w[_check_class(model, self.c)] = 1.0
+        return w
+
+    def __str__(self):
+        return "s_%d" % self.c
+
+
+class ComparativeQoI(ClassQoI):
+    """Q = s_c1 - s_c2: what distinguishes class c1 from class c2."""
+
+    def __init__(self, c1, c2):
+        self.c1, self.c2 = c1, c2
+
+    def weights(self, model):
+        w = np.zeros(_n_classes(model), dtype=np.float32)
+        w[_check_class(model, self.c1)] += 1.0
+        w[_check_class(model, self.c2)] -= 1.0
+        return w
+
+    def __str__(self):
+        return "s_%d - s_%d" % (self.c1, self.c2)
+
+
+class ChannelQoI(LinearQoI):
+    """Q = sum of the activations of ``channels`` of ``model.layers[layer].input``
+    over their whole maps: the internal neurons' total activation (handout 3.3)."""
+
+    def __init__(self, layer, channels):
+        self.layer = int(layer)
+        self.channels = np.atleast_1d(np.asarray(channels, dtype=int))
+
+    def target(self, model):
+        _check_layer(model, self.layer)
+        return model.layers[self.layer].input
+
+    def target_key(self):
+        return "layer%d" % self.layer
+
+    def layer_index(self):
+        return self.layer
+
+    def weights(self, model):
+        shape = K.int_shape(self.target(model))[1:]
+        if len(self.channels) == 0 or self.channels.min() < 0 or self.channels.max() >= shape[0]:
+            raise ValueError("channels %r are outside layer %d's input, which has %d channels"
+                             % (self.channels.tolist(), self.layer, shape[0]))
+        w = np.zeros(shape, dtype=np.float32)
+        w[self.channels] = 1.0
+        return w
+
+    def __str__(self):
+        return "sum of layer %d channels %s" % (self.layer, self.channels.tolist())
+
+
+def _check_layer(model, layer):
+    n = len(model.layers)
+    if not isinstance(layer, (int, np.integer)) or not 0 <= int(layer) < n:
+        raise ValueError("layer index %r is out of range: the model has layers 0..%d"
+                         % (layer, n - 1))
+    return int(layer)
+
+
+# ---------------------------------------------------------------------------
+# Explanation chain: model -> slice -> quantity -> explain
+# ---------------------------------------------------------------------------
+class Explanation(object):
+    """Entry point: ``Explanation(model, method).for_layer(i)`` or ``.for_input()``.
+
+    Args:
+        model: a Keras model (the course's VGG16 layout or any Sequential).
+        attribution_method: an :class:`AumannShapley` (default: resolution 50,
+            attributions). Its resolution, baseline and difference term apply to
+            every explanation made from this object.
+    """
+
+    def __init__(self, model, attribution_method=None):
+        self.model = model
+        self.attribution_method = attribution_method or AumannShapley()
+        self._linear = {}   # target key -> (symbolic Q, shared weights)
+
+    def for_layer(self, layer):
+        """The slice at ``layer``: z = model.layers[layer].input."""
+        return ExplanationForLayer(self, _check_layer(self.model, layer))
+
+    def for_input(self):
+        """The trivial slice z = x: attributions to the input pixels (IG)."""
+        return ExplanationForLayer(self, None)
+
+    def _linear_quantity(self, qoi):
+        key = qoi.target_key()
+        if key not in self._linear:
+            t = qoi.target(self.model)
+            shape = K.int_shape(t)[1:]
+            w = theano.shared(np.zeros(shape, dtype=np.float32), name="qoi_weights_" + key)
+            q = T.sum(t * T.shape_padleft(w), axis=list(range(1, len(shape) + 1)))
+            self._linear[key] = (q, w)
+        q, w = self._linear[key]
+        w.set_value(qoi.weights(self.model))
+        return q
+
+
+class ExplanationForLayer(object):
+    """A slice <g, h> of the model; choose the quantity of interest next."""
+
+    def __init__(self, explanation, layer):
+        self.explanation = explanation
+        self.model = explanation.model
+        self.layer = layer
+        self.variable = self.model.input if layer is None else self.model.layers[layer].input
+        self._h = None
+        self._g = None
+
+    @property
+    def shape(self):
+        """Shape of one instance in the slice's space, e.g. (512, 28, 28)."""
+        return tuple(K.int_shape(self.variable)[1:])
+
+    # -- the two halves -----------------------------------------------------
+    def h(self, x, batch_size=16):
+        """z = h(x): the slice's activations for model inputs x (N, 3, H, W)."""
+        x = _check_inputs(self.model, x)
+        if self.layer is None:
+            return x
+        if self._h is None:
+            self._h = theano.function([self.model.input], self.variable)
+        return np.concatenate([self._h(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+
+    def g(self, z, batch_size=16):
+        """Class scores g(z) for slice activations z (N, ...)."""
+        z = _check_slice(self, z)
+        if self._g is None:
+            v = self.variable.type("z")
+            self._g = theano.function([v], theano.clone(self.model.output,
+                                                        replace={self.variable: v}))
+        return np.concatenate([self._g(z[i:i + batch_size]) for i in range(0, len(z), batch_size)])
+
+    # -- quantities of interest ---------------------------------------------
+    def for_quantity(self, qoi):
+        """Explain a quantity of interest: a :class:`LinearQoI`, or a function
+        ``model -> symbolic vector (batch,)`` for any other quantity."""
+        return ExplanationForQuantity(self, qoi)
+
+    def absolute(self, c):
+        """Q = s_c, the score of class c (handout 5.1)."""
+        _check_class(self.model, c)
+        return self.for_quantity(ClassQoI(c))
+
+    def comparative(self, c1, c2):
+        """Q = s_c1 - s_c2 (handout 6.1)."""
+        _check_class(self.model, c1)
+        _check_class(self.model, c2)
+        return self.for_quantity(ComparativeQoI(c1, c2))
+
+    def for_neurons(self, layer, channels):
+        """Q = summed activation of ``channels`` at ``model.layers[layer].input``:
+        explains internal neurons in terms of this slice (handout 3.3)."""
+        _check_layer(self.model, layer)
+        if self.layer is not None and layer <= self.layer:
+            raise ValueError("the neurons' layer (%d) must lie above the slice (layer %d)"
+                             % (layer, self.layer))
+        qoi = ChannelQoI(layer, channels)
+        qoi.weights(self.model)  # validates the channels now
+        return self.for_quantity(qoi)
+
+
+class ExplanationForQuantity(object):
+    """A slice and a quantity of interest; ``explain`` evaluates the DoI."""
+
+    def __init__(self, slice_, qoi):
+        self.slice = slice_
+        self.qoi = qoi
+        self.method = slice_.explanation.attribution_method
+
+    def _compile(self):
+        model = self.slice.model
+        if isinstance(self.qoi, LinearQoI):
+            q = self.slice.explanation._linear_quantity(self.qoi)
+        elif callable(self.qoi):
+            q = self.qoi(model)
+        else:
+            raise ValueError("a quantity of interest is a LinearQoI or a function "
+                             "model -> symbolic vector, got %r" % (self.qoi,))
+        self.method.compile(q, self.slice.variable)
+
+    def explain(self, instances, baseline=None):
+        """Explanations of each instance (the DoI: the path from the baseline).
+
+        Args:
+            instances: model inputs (N, 3, H, W) or one (3, H, W), float32.
+            baseline: the path's start in the slice's space (default: the method's).
+        Returns:
+            ExplanationData with attribution (N, *slice shape), the instances and the
+            completeness gaps.
+        """
+        x = _check_inputs(self.slice.model, instances)
+        z = self.slice.h(x)
+        self._compile()
+        attr, delta = self.method.get_attributions(z, baseline=baseline,
+                                                   return_convergence_delta=True)
+        return ExplanationData(attr, x, delta, str(self.qoi))
+
+    def explain_class(self, instances, baseline=None, desc=None):
+        """The class-level explanation: the mean of the per-instance explanations
+        over ``instances``, accumulated one image at a time (memory does not grow
+        with the number of images).
+
+        Returns:
+            ExplanationData with attribution of the slice's shape, instance None and
+            the completeness gap of every instance.
+        """
+        x = _check_inputs(self.slice.model, instances)
+        total = np.zeros(self.slice.shape, dtype=np.float64)
+        deltas = []
+        self._compile()
+        for i in tqdm(range(len(x)), desc=desc or "explaining %s" % self.qoi, leave=False):
+            z = self.slice.h(x[i:i + 1])
+            attr, delta = self.method.get_attributions(z, baseline=baseline,
+                                                       return_convergence_delta=True)
+            total += attr[0]
+            deltas.append(delta[0])
+        return ExplanationData((total / len(x)).astype(np.float32), None,
+                               np.asarray(deltas), str(self.qoi))
+
+
+def _check_inputs(model, x):
+    x = np.asarray(x)
+    expected = tuple(model.input_shape[1:])
+    if x.shape == expected:
+        x = x[None]
+    if x.ndim != len(expected) + 1 or tuple(x.shape[1:]) != expected:
+        raise ValueError("instances must have shape (N,) + %r (preprocessed model inputs), "
+                         "got %r; use models.preprocess(images, size=%d)"
+                         % (expected, x.shape, expected[-1]))
+    return _check_instances(x)
+
+
+def _check_slice(slice_, z):
+    z = np.asarray(z)
+    if z.ndim != len(slice_.shape) + 1 or tuple(z.shape[1:]) != slice_.shape:
+        raise ValueError("slice activations must have shape (N,) + %r, got %r"
+                         % (slice_.shape, z.shape))
+    return _check_instances(z)
+
+
+# ---------------------------------------------------------------------------
+# Top neurons (handout 3.2)
+# ---------------------------------------------------------------------------
+_REDUCERS = {"max": np.max, "mean": np.mean, "sum": np.sum}
+
+
+def neuron_scores(attribution, by="max"):
+    """One score per channel of a slice attribution (C, H, W): the max of the
+    channel's map (handout 3.2), or its mean or sum."""
+    a = np.asarray(attribution)
+    if a.ndim == 4 and len(a) == 1:
+        a = a[0]
+    if a.ndim == 1:
+        return a.astype(np.float64)
+    if a.ndim != 3:
+        raise ValueError("attribution must be (C, H, W), (C,) or (1, C, H, W), got %r"
+                         % (a.shape,))
+    if by not in _REDUCERS:
+        raise ValueError("by must be one of %s, got %r" % (sorted(_REDUCERS), by))
+    return _REDUCERS[by](a.reshape(len(a), -1).astype(np.float64), axis=1)
+
+
+def top_neurons(attribution, k=10, by="max", largest=True):
+    """The k most influential channels of a slice attribution.
+
+    Args:
+        attribution: (C, H, W) attribution of one instance or a class.
+        k: how many.
+        by: 'max' (default, handout 3.2), 'mean' or 'sum' of each channel's map.
+        largest: False ranks the most negative first.
+    Returns:
+        (indices, scores), highest score first, ties broken by lower index.
+    """
+    scores = neuron_scores(attribution, by)
+    if not 1 <= int(k) <= len(scores):
+        raise ValueError("k must be in 1..%d, got %r" % (len(scores), k))
+    key = -scores if largest else scores
+    order = np.lexsort((np.arange(len(scores)), key))[:int(k)]
+    return order, scores[order]

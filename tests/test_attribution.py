@@ -1,0 +1,222 @@
+"""AumannShapley and the Explanation chain: axioms, closed forms, independent references."""
+import numpy as np
+import pytest
+
+import models
+import toys
+from AumannShapley import AumannShapley
+from Explanation import Explanation, neuron_scores, top_neurons
+
+K = toys.K
+
+
+@pytest.fixture(scope="module")
+def linear():
+    return toys.linear_model()
+
+
+@pytest.fixture(scope="module")
+def smooth():
+    return toys.smooth_model()
+
+
+@pytest.fixture(scope="module")
+def vgg():
+    return toys.tiny_vgg()
+
+
+def linear_closed_form(model, c):
+    """w such that s_c = <w, z> + const at the Flatten input z (C, H, W), and the
+    input-space weights, derived by hand from the layer weights."""
+    conv_k, conv_b, dense_w, dense_b = model.get_weights()
+    C, H, W = K.int_shape(model.layers[1].input)[1:]
+    # Keras' channels_first Flatten orders features (h, w, c).
+    w_z = dense_w[:, c].reshape(H, W, C).transpose(2, 0, 1)
+    w_x = np.einsum("io,ohw->ihw", conv_k[0, 0], w_z)
+    return w_z, w_x
+
+
+# -- closed forms on a linear model ---------------------------------------------
+@pytest.mark.parametrize("where", ["input", "internal"])
+def test_linear_model_closed_form(linear, where):
+    c = 2
+    x = toys.random_inputs(linear, 3, seed=1)
+    w_z, w_x = linear_closed_form(linear, c)
+    expl = Explanation(linear, AumannShapley(resolution=7))
+    slice_ = expl.for_input() if where == "input" else expl.for_layer(1)
+    w = w_x if where == "input" else w_z
+    z = slice_.h(x)
+    base = np.full(z.shape[1:], 0.3, dtype=np.float32)
+    data = slice_.absolute(c).explain(x, baseline=base)
+    np.testing.assert_allclose(data.attribution, w[None] * (z - base), rtol=1e-4, atol=1e-5)
+    infl = Explanation(linear, AumannShapley(resolution=7, ignore_difference_term=True))
+    infl_slice = infl.for_input() if where == "input" else infl.for_layer(1)
+    got = infl_slice.absolute(c).explain(x).attribution
+    np.testing.assert_allclose(got, np.broadcast_to(w, got.shape), rtol=1e-4, atol=1e-5)
+    # completeness holds exactly where the path is linear
+    assert np.abs(data.delta).max() < 1e-3
+
+
+def test_completeness_exact_on_linear_top_of_vgg(vgg):
+    """layers[35].input feeds Activation('linear') -> Dense(linear): g is linear there."""
+    x = toys.random_inputs(vgg, 2, scale=50)
+    data = Explanation(vgg, AumannShapley(resolution=3)).for_layer(35).absolute(4).explain(x)
+    scale = np.abs(data.attribution).sum(axis=(1,)).max()
+    assert np.abs(data.delta).max() < 1e-5 * max(1.0, scale)
+
+
+def test_completeness_gap_shrinks_with_resolution(smooth):
+    x = toys.random_inputs(smooth, 2, seed=3, scale=2.0)
+    gaps = []
+    for m in (4, 32, 256):
+        d = Explanation(smooth, AumannShapley(resolution=m)).for_input().absolute(1).explain(x)
+        gaps.append(np.abs(d.delta).max())
+    assert gaps[0] > 1e-3, "the test model must be non-linear enough for the gap to show"
+    assert gaps[1] < gaps[0] / 4 and gaps[2] < gaps[1] / 4, gaps
+
+
+def test_completeness_on_vgg_slices(vgg):
+    """Relu networks: Riemann sums converge; at 200 steps the gap is a small share of
+    Q(x) - Q(baseline), at the input and at conv4_1."""
+    x = toys.random_inputs(vgg, 2, seed=4, scale=50)
+    for slice_ in (Explanation(vgg, AumannShapley(resolution=200)).for_input(),
+                   Explanation(vgg, AumannShapley(resolution=200)).for_layer(models.CONV4_1)):
+        d = slice_.absolute(1).explain(x)
+        total = d.attribution.reshape(2, -1).sum(1)
+        assert np.all(np.abs(d.delta) < 0.05 * np.abs(total - d.delta) + 1e-4), (d.delta, total)
+
+
+# -- the QoIs ---------------------------------------------------------------------
+def test_comparative_is_difference_of_absolutes(vgg):
+    x = toys.random_inputs(vgg, 2, seed=5, scale=50)
+    s = Explanation(vgg, AumannShapley(resolution=10)).for_layer(models.CONV4_1)
+    comp = s.comparative(3, 7).explain(x).attribution
+    diff = s.absolute(3).explain(x).attribution - s.absolute(7).explain(x).attribution
+    np.testing.assert_allclose(comp, diff, rtol=1e-4, atol=1e-4 * np.abs(comp).max())
+    assert np.abs(comp).max() > 0
+
+
+def test_resolution_one_influence_is_the_gradient(vgg):
+    """resolution=1, no difference term: the plain gradient at x (saliency), equal
+    to Keras' gradient of the full model taken from the image."""
+    x = toys.random_inputs(vgg, 2, seed=6, scale=50)
+    c = 5
+    sal = Explanation(vgg, AumannShapley(resolution=1, ignore_difference_term=True))
+    for layer, tensor in ((None, vgg.input), (models.CONV4_1, vgg.layers[models.CONV4_1].input)):
+        s = sal.for_input() if layer is None else sal.for_layer(layer)
+        got = s.absolute(c).explain(x).attribution
+        ref = toys.keras_gradient(vgg, tensor, c)(x)
+        np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-6 * np.abs(ref).max())
+
+
+def test_chunking_and_batching_do_not_change_the_result(vgg):
+    x = toys.random_inputs(vgg, 3, seed=7, scale=50)
+    results = []
+    for bs in (1, 7, 1000):
+        s = Explanation(vgg, AumannShapley(resolution=9, batch_size=bs)).for_layer(models.CONV4_1)
+        results.append(s.absolute(2).explain(x).attribution)
+    one_by_one = np.concatenate([
+        Explanation(vgg, AumannShapley(resolution=9)).for_layer(models.CONV4_1)
+        .absolute(2).explain(x[i:i + 1]).attribution for i in range(3)])
+    for r in results[1:] + [one_by_one]:
+        np.testing.assert_allclose(r, results[0], rtol=1e-5, atol=1e-6 * np.abs(r).max())
+
+
+def test_slice_gradient_matches_finite_differences(vgg):
+    s = Explanation(vgg, AumannShapley(resolution=1)).for_layer(models.CONV4_1)
+    x = toys.random_inputs(vgg, 1, seed=8, scale=50)
+    z = s.h(x).astype(np.float64)
+    method = s.absolute(1).slice.explanation.attribution_method
+    s.absolute(1)._compile()
+    grad = method.gradient(z)[0]
+    rng = np.random.RandomState(0)
+    flat = np.argsort(-np.abs(grad).ravel())[:10].tolist() + rng.choice(grad.size, 10).tolist()
+    eps = 1e-2 * np.abs(z).max()
+    for j in flat:
+        e = np.zeros(z.size)
+        e[j] = eps
+        e = e.reshape(z.shape)
+        fd = (method.quantity(z + e)[0] - method.quantity(z - e)[0]) / (2 * eps)
+        assert abs(fd - grad.ravel()[j]) <= 2e-2 * np.abs(grad).max() + 1e-6
+
+
+def test_g_of_h_is_the_model(vgg):
+    x = toys.random_inputs(vgg, 3, seed=9, scale=50)
+    s = Explanation(vgg).for_layer(models.CONV4_1)
+    full = vgg.predict(x)
+    np.testing.assert_allclose(s.g(s.h(x)), full, rtol=1e-4, atol=1e-4 * np.abs(full).max())
+    assert s.shape == (toys.TINY_WIDTHS[3], 8, 8)
+    assert type(vgg.layers[models.CONV4_1_LAYER]).__name__ == "Conv2D"
+    assert vgg.layers[models.CONV4_1_LAYER].name == "block4_conv1"
+
+
+def test_neuron_to_pixels_completeness(vgg):
+    """Pixel attributions toward a conv4_1 channel's summed activation add up to
+    that activation's change from the baseline (to the Riemann error)."""
+    x = toys.random_inputs(vgg, 2, seed=10, scale=50)
+    ch = [3, 5]
+    d = Explanation(vgg, AumannShapley(resolution=200)).for_input().for_neurons(
+        models.CONV4_1, ch).explain(x)
+    s = Explanation(vgg).for_layer(models.CONV4_1)
+    q = s.h(x)[:, ch].sum(axis=(1, 2, 3)).astype(np.float64)
+    q0 = s.h(np.zeros_like(x))[:, ch].sum(axis=(1, 2, 3)).astype(np.float64)
+    total = d.attribution.reshape(2, -1).sum(1)
+    assert np.all(np.abs(total - (q - q0)) < 0.05 * np.abs(q - q0) + 1e-3), (total, q - q0)
+    np.testing.assert_allclose(d.delta, total - (q - q0), atol=1e-5 * np.abs(q).max() + 1e-3)
+
+
+def test_class_explanation_is_mean_of_instances(vgg):
+    x = toys.random_inputs(vgg, 4, seed=11, scale=50)
+    s = Explanation(vgg, AumannShapley(resolution=6)).for_layer(models.CONV4_1).comparative(1, 2)
+    cls = s.explain_class(x)
+    inst = s.explain(x)
+    np.testing.assert_allclose(cls.attribution, inst.attribution.mean(0), rtol=1e-5,
+                               atol=1e-6 * np.abs(cls.attribution).max())
+    np.testing.assert_allclose(cls.delta, inst.delta, atol=1e-3)  # float32 noise of Q
+    assert cls.instance is None and cls.attribution.shape == s.slice.shape
+
+
+# -- top neurons ---------------------------------------------------------------------
+def test_top_neurons_max_vs_mean():
+    a = np.zeros((4, 3, 3))
+    a[0] = 1.0                      # high mean, max 1
+    a[1, 1, 1] = 5.0                # one hot spot: max 5, mean 0.56
+    a[2, 0, 0] = 5.0                # tie with channel 1 on max
+    a[3] = -1.0
+    idx, scores = top_neurons(a, k=3)
+    assert idx.tolist() == [1, 2, 0] and scores.tolist() == [5.0, 5.0, 1.0]
+    idx, _ = top_neurons(a, k=1, by="mean")
+    assert idx.tolist() == [0]
+    idx, _ = top_neurons(a, k=1, by="max", largest=False)
+    assert idx.tolist() == [3]
+    np.testing.assert_allclose(neuron_scores(a, "sum"), a.reshape(4, -1).sum(1))
+
+
+# -- bad input -------------------------------------------------------------------------
+def test_bad_inputs_raise(vgg):
+    e = Explanation(vgg)
+    x = toys.random_inputs(vgg, 1)
+    with pytest.raises(ValueError, match="class index"):
+        e.for_layer(19).absolute(10)
+    with pytest.raises(ValueError, match="class index"):
+        e.for_layer(19).comparative(0, -1)
+    with pytest.raises(ValueError, match="layer index"):
+        e.for_layer(37)
+    with pytest.raises(ValueError, match="must have shape"):
+        e.for_layer(19).absolute(0).explain(np.zeros((1, 3, 32, 32), np.float32))
+    with pytest.raises(ValueError, match="non-empty|must have shape"):
+        e.for_layer(19).absolute(0).explain(np.zeros((0, 3, 64, 64), np.float32))
+    bad = x.copy()
+    bad[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        e.for_layer(19).absolute(0).explain(bad)
+    with pytest.raises(ValueError, match="resolution"):
+        AumannShapley(resolution=0)
+    with pytest.raises(ValueError, match="channels"):
+        e.for_input().for_neurons(19, [999])
+    with pytest.raises(ValueError, match="above the slice"):
+        e.for_layer(19).for_neurons(10, [0])
+    with pytest.raises(ValueError, match="k must be"):
+        top_neurons(np.zeros((4, 2, 2)), k=5)
+    with pytest.raises(ValueError, match="baseline"):
+        e.for_layer(19).absolute(0).explain(x, baseline=np.zeros((3, 3)))
