@@ -21,7 +21,7 @@ import hw3_env  # noqa: F401  (must come before theano)
 import numpy as np
 import theano
 import theano.tensor as T
-from tqdm.auto import tqdm
+from tqdm.std import tqdm
 
 
 class AumannShapley(object):

@@ -30,7 +30,7 @@ from typing import Optional
 import numpy as np
 import theano
 import theano.tensor as T
-from tqdm.auto import tqdm
+from tqdm.std import tqdm
 
 from AumannShapley import AumannShapley, _check_instances
 

@@ -1,0 +1,116 @@
+"""Drawing explanations: scale an image by its attribution map, and tile several
+images side by side with titles.
+
+The handout (3.3) projects explanations back to the pixels "by scaling pixels of the
+original image accordingly": ``AttributionMask`` does that with the mean absolute
+attribution over colour channels, clipped at a high percentile so a few extreme
+pixels do not wash out the rest.
+"""
+import hw3_env  # noqa: F401
+
+import numpy as np
+
+
+def attribution_map(attribution, percentile=99.0, positive_only=False):
+    """An (H, W) map in [0, 1] from a pixel attribution (3, H, W) or (H, W).
+
+    Args:
+        attribution: pixel attributions, channels first, or an (H, W) map.
+        percentile: values above this percentile of the map are clipped to 1.
+        positive_only: keep only positive attribution (evidence for the QoI)
+            instead of the magnitude.
+    Returns:
+        float32 (H, W) array in [0, 1].
+    """
+    a = np.asarray(attribution, dtype=np.float64)
+    if a.ndim == 4 and len(a) == 1:
+        a = a[0]
+    if a.ndim == 3:
+        a = np.maximum(a, 0).mean(axis=0) if positive_only else np.abs(a).mean(axis=0)
+    elif a.ndim == 2:
+        a = np.maximum(a, 0) if positive_only else np.abs(a)
+    else:
+        raise ValueError("attribution must be (3, H, W) or (H, W), got %r" % (a.shape,))
+    if not 0 < percentile <= 100:
+        raise ValueError("percentile must be in (0, 100], got %r" % (percentile,))
+    top = np.percentile(a, percentile)
+    if top <= 0:
+        return np.zeros(a.shape, dtype=np.float32)
+    return np.clip(a / top, 0, 1).astype(np.float32)
+
+
+class AttributionMask(object):
+    """Scale an RGB image by its attribution map (handout 3.3).
+
+    Args:
+        percentile: clip point of the map (default 99).
+        positive_only: use positive attribution only.
+    """
+
+    def __init__(self, percentile=99.0, positive_only=False):
+        self.percentile = percentile
+        self.positive_only = positive_only
+
+    def __call__(self, attribution, image):
+        """Return ``image`` (H, W, 3) uint8 scaled pixel-wise by the map of
+        ``attribution`` (3, H, W)."""
+        image = np.asarray(image)
+        m = attribution_map(attribution, self.percentile, self.positive_only)
+        if image.shape[:2] != m.shape:
+            raise ValueError("image %r and attribution map %r differ in size"
+                             % (image.shape[:2], m.shape))
+        return (image.astype(np.float32) * m[..., None]).round().astype(np.uint8)
+
+
+class VisualizerTiler(object):
+    """Several images side by side, with titles, as one matplotlib figure.
+
+    Args:
+        ncols: images per row.
+        size: inches per image.
+    """
+
+    def __init__(self, ncols=4, size=2.6):
+        self.ncols = int(ncols)
+        self.size = float(size)
+        self.items = []
+
+    def add(self, image, title=""):
+        """Queue an RGB image (H, W, 3) uint8 or an (H, W) map in [0, 1]."""
+        self.items.append((np.asarray(image), str(title)))
+        return self
+
+    def figure(self, suptitle=None):
+        """Draw the queued images; returns the matplotlib Figure."""
+        import matplotlib.pyplot as plt
+        if not self.items:
+            raise ValueError("nothing to draw: add() images first")
+        n = len(self.items)
+        cols = min(self.ncols, n)
+        rows = (n + cols - 1) // cols
+        fig, axes = plt.subplots(rows, cols, figsize=(self.size * cols, self.size * rows + 0.4),
+                                 squeeze=False)
+        for ax in axes.ravel():
+            ax.axis("off")
+        for ax, (img, title) in zip(axes.ravel(), self.items):
+            ax.imshow(img, cmap="inferno" if img.ndim == 2 else None, vmin=0,
+                      vmax=1 if img.ndim == 2 else None)
+            ax.set_title(title, fontsize=9)
+        if suptitle:
+            fig.suptitle(suptitle, fontsize=11)
+        fig.tight_layout()
+        return fig
+
+    def save(self, path, suptitle=None, dpi=100):
+        """Write the tiled figure to ``path`` (PNG, PDF, ... by extension)."""
+        import matplotlib.pyplot as plt
+        fig = self.figure(suptitle)
+        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+        plt.close(fig)
+        return path
+
+    def show(self, suptitle=None):
+        """Display the tiled figure (in a notebook: inline)."""
+        import matplotlib.pyplot as plt
+        self.figure(suptitle)
+        plt.show()

@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from VisualizerTiler import AttributionMask, VisualizerTiler, attribution_map
+
+
+def test_attribution_map_is_mean_abs_clipped_at_percentile():
+    rng = np.random.RandomState(0)
+    a = rng.randn(3, 20, 20)
+    m = attribution_map(a, percentile=90)
+    ref = np.abs(a).mean(0)
+    ref = np.clip(ref / np.percentile(ref, 90), 0, 1)
+    np.testing.assert_allclose(m, ref, rtol=1e-6)
+    assert abs((m == 1).mean() - 0.10) < 0.01      # the top 10 % saturate
+    pos = attribution_map(a, percentile=100, positive_only=True)
+    assert pos.max() == 1 and np.all(pos[np.maximum(a, 0).mean(0) == 0] == 0)
+
+
+def test_mask_scales_the_image():
+    img = np.full((8, 8, 3), 200, np.uint8)
+    a = np.zeros((3, 8, 8))
+    assert AttributionMask()(a, img).max() == 0           # no attribution: black
+    a[:, 2, 3] = 5.0
+    out = AttributionMask(percentile=100)(a, img)
+    assert out[2, 3].tolist() == [200, 200, 200] and out.sum() == 600
+    with pytest.raises(ValueError, match="differ in size"):
+        AttributionMask()(np.zeros((3, 4, 4)), img)
+    with pytest.raises(ValueError, match="attribution must be"):
+        attribution_map(np.zeros(5))
+
+
+def test_tiler_writes_a_figure(tmp_path):
+    t = VisualizerTiler(ncols=2)
+    t.add(np.zeros((16, 16, 3), np.uint8), "a").add(np.ones((16, 16)), "b").add(
+        np.zeros((16, 16, 3), np.uint8), "c")
+    path = t.save(str(tmp_path / "tiles.png"))
+    im = Image.open(path)
+    assert im.size[0] > 100 and im.size[1] > 100
+    with pytest.raises(ValueError, match="nothing to draw"):
+        VisualizerTiler().figure()
