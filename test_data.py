@@ -1,0 +1,687 @@
+"""The homework's image sets, and the switch between the two worlds the notebook runs in.
+
+* The **ImageNet world** explains the course's VGG16 on real photographs. The sets are
+  listed in ``data/images.tsv`` (made from the shared manifest by
+  ``data/make_images_tsv.py``): each image is pinned by the URL of a raw file at a
+  fixed commit and by its sha256. An image is taken from, in order,
+
+  1. the cache ``data/cache/<sha256>.<ext>`` (git-ignored; ``HW3_CACHE_DIR`` moves it),
+  2. ``HW3_IMAGE_DIR`` if set: a folder of files named by sha256 (any extension), or
+     a folder laid out like the shared ``data/imagenet`` (``images/<wnid>/...``, the
+     row's ``shared_file``); such files are read where they are, never copied,
+  3. its URL, downloaded atomically into the cache.
+
+  The sha256 is checked in every case. Anything that goes wrong raises
+  :class:`ImageFetchError`, which names the image, its URL and how to fix it; no
+  partial file is ever left in the cache.
+* The **synthetic world** runs offline: a small surrogate model trained on generated
+  images (``synthetic.py``), with ground-truth part masks. It is imported only when
+  that world is used.
+
+Set roles (both worlds): ``starfish`` (Part II; the first image is "the first
+instance"), ``sports_cars``, ``convertibles``, ``test_sports_cars`` (Part III),
+``similar_a``, ``similar_b`` (Part III extra credit: two similar classes), and for
+Part IV ``influence:<class>`` / ``heldout:<class>`` for each of the world's five
+``compression_classes`` (chain saw first).
+
+Example::
+
+    world = test_data.load_world("imagenet")        # or "synthetic"
+    model = world.model()
+    stars = world.image_set("starfish")
+    x = world.preprocess(stars.images)
+"""
+import csv
+import dataclasses
+import glob
+import os
+import re
+import urllib.parse
+
+import hw3_env  # noqa: F401  (must come before keras)
+
+import numpy as np
+
+import models
+
+ROOT = hw3_env.ROOT
+IMAGES_TSV = os.path.join(ROOT, "data", "images.tsv")
+DEFAULT_CACHE_DIR = os.path.join(ROOT, "data", "cache")
+
+WORLDS = ("imagenet", "synthetic")
+SET_ROLES = ("starfish", "sports_cars", "convertibles", "test_sports_cars",
+             "similar_a", "similar_b")
+COMPRESSION_KINDS = ("influence", "heldout")
+
+# The ImageNet world: class indices of VGG16's output.
+IMAGENET_CLASSES = {"starfish": 327, "sports_car": 817, "convertible": 511,
+                    "similar_a": 162, "similar_b": 167}   # beagle, English foxhound
+IMAGENET_COMPRESSION_CLASSES = [491, 574, 497, 701, 0]    # chain saw, golf ball, church,
+#                                                           parachute, tench
+IMAGENET_IMAGE_SIZE = 224
+
+# The synthetic world: images generated per set (synthetic.generate).
+SYNTHETIC_SET_SIZE = 20          # starfish, sports_cars, convertibles, similar_a/b
+SYNTHETIC_TEST_CARS = 3          # test_sports_cars
+SYNTHETIC_INFLUENCE = 20         # influence:<class>
+SYNTHETIC_HELDOUT = 40           # heldout:<class>
+SYNTHETIC_SEED = 0
+
+LICENSES = {"https://creativecommons.org/licenses/by/2.0/": "CC-BY 2.0"}
+
+FIX_HINT = ("To fix it: set HW3_IMAGE_DIR to a folder holding the image (files named by "
+            "sha256, or the shared data/imagenet layout), check the network connection, "
+            "or run offline with WORLD='synthetic'.")
+
+
+class ImageFetchError(RuntimeError):
+    """An image that could not be fetched, verified or decoded. The message names the
+    image (sha256, class), its URL and how to fix the problem."""
+
+
+# ---------------------------------------------------------------------------
+# Image sets
+# ---------------------------------------------------------------------------
+@dataclasses.dataclass
+class ImageSet:
+    """A set of images with their labels.
+
+    Attributes:
+        role: the set's role, e.g. ``'starfish'`` or ``'heldout:491'``.
+        images: uint8 (N, S, S, 3) RGB images, already resized and centre-cropped to
+            the world's image size S.
+        labels: int64 (N,) class indices of the world's model.
+        class_names: the N images' class names.
+        ids: N identifiers: the sha256 of a photograph, or ``synthetic:...``.
+        credits: N attribution strings ("Photo by <author>, CC-BY 2.0, <url>") for
+            CC-BY photographs, '' for the others.
+        masks: ground-truth part masks (synthetic world): dict part -> bool
+            (N, S, S); None for photographs.
+        urls: N source URLs ('' for synthetic images).
+    """
+    role: str
+    images: np.ndarray
+    labels: np.ndarray
+    class_names: list
+    ids: list
+    credits: list
+    masks: dict = None
+    urls: list = None
+
+    def __post_init__(self):
+        self.images = np.asarray(self.images)
+        self.labels = np.asarray(self.labels, dtype=np.int64)
+        n = len(self.images)
+        if self.images.dtype != np.uint8 or self.images.ndim != 4 or self.images.shape[3] != 3:
+            raise ValueError("ImageSet %r: images must be uint8 (N, S, S, 3), got %s %r"
+                             % (self.role, self.images.dtype, self.images.shape))
+        if self.urls is None:
+            self.urls = [""] * n
+        for name in ("labels", "class_names", "ids", "credits", "urls"):
+            if len(getattr(self, name)) != n:
+                raise ValueError("ImageSet %r: %d images but %d %s"
+                                 % (self.role, n, len(getattr(self, name)), name))
+        for part, m in (self.masks or {}).items():
+            if np.shape(m) != self.images.shape[:3]:
+                raise ValueError("ImageSet %r: mask %r has shape %r, images %r"
+                                 % (self.role, part, np.shape(m), self.images.shape))
+
+    def __len__(self):
+        return len(self.images)
+
+    def subset(self, n):
+        """The first ``n`` images (all of them when ``n`` >= len), or the images at
+        the indices ``n`` when it is a sequence.
+
+        Args:
+            n: int >= 0, or a sequence of indices.
+        Returns:
+            a new :class:`ImageSet` with the same role.
+        """
+        if isinstance(n, (int, np.integer)):
+            if n < 0:
+                raise ValueError("subset(n) needs n >= 0, got %d" % n)
+            idx = np.arange(min(int(n), len(self)))
+        else:
+            idx = np.asarray(n, dtype=np.int64).reshape(-1)
+        pick = lambda xs: [xs[i] for i in idx]  # noqa: E731
+        return ImageSet(role=self.role, images=self.images[idx], labels=self.labels[idx],
+                        class_names=pick(self.class_names), ids=pick(self.ids),
+                        credits=pick(self.credits),
+                        masks=None if self.masks is None
+                        else {k: np.asarray(m)[idx] for k, m in self.masks.items()},
+                        urls=pick(self.urls))
+
+
+# ---------------------------------------------------------------------------
+# data/images.tsv
+# ---------------------------------------------------------------------------
+def read_rows(path=IMAGES_TSV):
+    """All rows of ``data/images.tsv`` (list of dicts, file order)."""
+    with open(path, encoding="utf8", newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def roles(path=IMAGES_TSV):
+    """The roles listed in ``data/images.tsv``, in file order."""
+    seen = []
+    for r in read_rows(path):
+        if r["role"] not in seen:
+            seen.append(r["role"])
+    return seen
+
+
+def set_rows(role, path=IMAGES_TSV):
+    """The rows of one set of the ImageNet world.
+
+    Args:
+        role: e.g. ``'starfish'`` or ``'influence:491'``.
+    Returns:
+        list of dicts (columns of ``data/images.tsv``).
+    Raises:
+        ValueError: unknown role (the message lists the known ones).
+    """
+    rows = [r for r in read_rows(path) if r["role"] == role]
+    if not rows:
+        raise ValueError("unknown image set %r; the ImageNet world has: %s"
+                         % (role, ", ".join(roles(path))))
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# Fetching and verifying one image
+# ---------------------------------------------------------------------------
+def cache_dir(path=None):
+    """The image cache folder: ``path``, else ``$HW3_CACHE_DIR``, else ``data/cache``."""
+    return path or os.environ.get("HW3_CACHE_DIR") or DEFAULT_CACHE_DIR
+
+
+def _extension(row):
+    for p in (urllib.parse.urlparse(row.get("url", "")).path, row.get("shared_file", "")):
+        ext = os.path.splitext(p)[1].lower()
+        if re.fullmatch(r"\.[a-z0-9]{1,5}", ext):
+            return ext
+    return ".img"
+
+
+def cache_path(row, cache=None):
+    """Where the image of ``row`` is cached: ``<cache>/<sha256><ext>``."""
+    return os.path.join(cache_dir(cache), row["sha256"].lower() + _extension(row))
+
+
+def describe(row):
+    """A short human name for an image row: sha256 prefix, class, role."""
+    text = "image %s (class %s %s" % (row["sha256"][:16], row.get("class_index", "?"),
+                                      row.get("class_name", "?"))
+    if row.get("role"):
+        text += ", set %s" % row["role"]
+    return text + ")"
+
+
+def sha256_of(path):
+    """Hex sha256 of a file."""
+    return models.file_digest(path, "sha256")
+
+
+def local_candidates(row, image_dir):
+    """Files in ``image_dir`` that may hold the image of ``row``: ``<sha256>.*`` (or
+    no extension) and the row's ``shared_file`` (manifest layout)."""
+    sha = row["sha256"].lower()
+    found = sorted(glob.glob(os.path.join(glob.escape(image_dir), sha + ".*")))
+    found += [p for p in [os.path.join(image_dir, sha)] if os.path.isfile(p)]
+    if row.get("shared_file"):
+        p = os.path.join(image_dir, row["shared_file"])
+        if os.path.isfile(p):
+            found.append(p)
+    return found
+
+
+def fetch(row, cache=None, image_dir=None, timeout=60):
+    """Path to a verified local copy of the image of ``row``.
+
+    Looks in the cache, then in ``image_dir``, then downloads ``row['url']`` into the
+    cache (atomically, via :func:`models.download`). The sha256 is checked whatever
+    the source.
+
+    Args:
+        row: a dict with at least ``url`` and ``sha256`` (a ``data/images.tsv`` row).
+        cache: the cache folder (default :func:`cache_dir`).
+        image_dir: a local image folder; None reads ``$HW3_IMAGE_DIR``, '' disables it.
+        timeout: seconds before a stalled download is abandoned.
+    Returns:
+        the file's path (in ``image_dir`` or in the cache).
+    Raises:
+        ImageFetchError: wrong hash, or the image is nowhere and cannot be downloaded.
+    """
+    sha = row["sha256"].lower()
+    url = row.get("url", "")
+    cached = cache_path(row, cache)
+    if os.path.exists(cached):
+        got = sha256_of(cached)
+        if got != sha:
+            raise ImageFetchError(
+                "%s: the cached file %s has sha256 %s, expected %s (url %s). Delete it "
+                "and run again to fetch a fresh copy." % (describe(row), cached, got, sha, url))
+        return cached
+    if image_dir is None:
+        image_dir = os.environ.get("HW3_IMAGE_DIR", "")
+    if image_dir:
+        if not os.path.isdir(image_dir):
+            raise ImageFetchError("HW3_IMAGE_DIR=%s is not a folder (looking for %s, url %s). "
+                                  "Point it at a folder of images or unset it."
+                                  % (image_dir, describe(row), url))
+        for path in local_candidates(row, image_dir):
+            got = sha256_of(path)
+            if got != sha:
+                raise ImageFetchError(
+                    "%s: %s (in HW3_IMAGE_DIR) has sha256 %s, expected %s. Replace it with "
+                    "the file at %s, or unset HW3_IMAGE_DIR to download it."
+                    % (describe(row), path, got, sha, url))
+            return path
+    if not url:
+        raise ImageFetchError("%s has no url and is not in the cache %s. %s"
+                              % (describe(row), cache_dir(cache), FIX_HINT))
+    try:
+        return models.download(url, cached, sha, "sha256", desc=sha[:12], timeout=timeout,
+                               hint=FIX_HINT)
+    except models.DownloadError as e:
+        raise ImageFetchError("%s could not be fetched: %s" % (describe(row), e)) from e
+
+
+# ---------------------------------------------------------------------------
+# Decoding
+# ---------------------------------------------------------------------------
+def decode_image(source):
+    """Decode an image file into RGB uint8, whatever its mode.
+
+    EXIF orientation is applied; greyscale, 16-bit, CMYK, palette and other modes are
+    converted to RGB; transparent images (RGBA, LA, palette with transparency) are
+    composited on white.
+
+    Args:
+        source: a path, bytes, or a binary file object.
+    Returns:
+        uint8 array (H, W, 3).
+    Raises:
+        OSError / PIL.UnidentifiedImageError: not a readable image.
+    """
+    import io
+    from PIL import Image, ImageOps
+    if isinstance(source, (bytes, bytearray)):
+        source = io.BytesIO(source)
+    with Image.open(source) as im:
+        im.load()
+        im = ImageOps.exif_transpose(im)
+        if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+            a = np.asarray(im, dtype=np.float64)
+            top = 65535.0 if im.mode.startswith("I;16") or a.max() > 255 else 255.0
+            im = Image.fromarray(np.clip(np.round(a * 255.0 / top), 0, 255).astype(np.uint8))
+        if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+                im.mode in ("P", "L", "RGB") and "transparency" in im.info):
+            rgba = im.convert("RGBA")
+            out = Image.new("RGB", rgba.size, (255, 255, 255))
+            out.paste(rgba, mask=rgba.getchannel("A"))
+            im = out
+        elif im.mode != "RGB":
+            im = im.convert("RGB")
+        return np.array(im, dtype=np.uint8)
+
+
+def load_image(path, size=IMAGENET_IMAGE_SIZE):
+    """Decode ``path`` (:func:`decode_image`) and resize/centre-crop it to ``size``.
+
+    Returns:
+        uint8 (size, size, 3).
+    """
+    return models.resize_crop(decode_image(path), size)
+
+
+def images_from_rows(rows, role=None, size=IMAGENET_IMAGE_SIZE, cache=None, image_dir=None,
+                     progress=True, timeout=60):
+    """Fetch, verify, decode and crop the images of ``rows`` into an :class:`ImageSet`.
+
+    Args:
+        rows: dicts with ``url``, ``sha256``, ``class_index``, ``class_name`` and
+            optionally ``license``, ``author``, ``original_url``, ``role``.
+        role: the set's role (default: the first row's ``role``).
+        size: output image size S.
+        cache, image_dir, timeout: see :func:`fetch`.
+        progress: show one tqdm bar for the set.
+    Returns:
+        an :class:`ImageSet` (masks None).
+    Raises:
+        ImageFetchError: an image cannot be fetched, verified or decoded.
+    """
+    from tqdm.std import tqdm
+    rows = list(rows)
+    role = role or (rows[0].get("role") if rows else "images")
+    images = []
+    for row in tqdm(rows, desc=role, unit="img", disable=not progress):
+        path = fetch(row, cache=cache, image_dir=image_dir, timeout=timeout)
+        try:
+            images.append(load_image(path, size))
+        except Exception as e:  # PIL raises OSError, ValueError, SyntaxError...
+            raise ImageFetchError(
+                "%s: %s has the right sha256 but cannot be decoded as an image (%s: %s); "
+                "url %s. The pinned file itself is broken: report it, or drop the row from "
+                "data/images.tsv." % (describe(row), path, type(e).__name__, e,
+                                      row.get("url", ""))) from e
+    images = (np.stack(images) if images
+              else np.zeros((0, size, size, 3), dtype=np.uint8))
+    return ImageSet(role=role, images=images,
+                    labels=np.array([int(r["class_index"]) for r in rows], dtype=np.int64),
+                    class_names=[r["class_name"] for r in rows],
+                    ids=[r["sha256"].lower() for r in rows],
+                    credits=[credit(r) for r in rows],
+                    masks=None, urls=[r.get("url", "") for r in rows])
+
+
+def credit(row):
+    """Attribution text for a CC-BY photograph ('' when the row has no license).
+
+    Returns:
+        e.g. ``"Photo by Curt Smith, CC-BY 2.0, https://www.flickr.com/photos/..."``.
+    """
+    lic = (row.get("license") or "").strip()
+    if not lic:
+        return ""
+    return "Photo by %s, %s, %s" % (row.get("author") or "unknown author",
+                                    LICENSES.get(lic, lic), row.get("original_url") or row["url"])
+
+
+def _check_limit(limit):
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1:
+        raise ValueError("limit must be None or a positive int, got %r" % (limit,))
+    return int(limit)
+
+
+def load_set(role, world="imagenet", limit=None, size=None, cache=None, image_dir=None,
+             progress=True):
+    """Load one image set of a world.
+
+    Args:
+        role: 'starfish', 'sports_cars', 'convertibles', 'test_sports_cars',
+            'similar_a', 'similar_b', or 'influence:<class>' / 'heldout:<class>' for
+            one of the world's compression classes.
+        world: 'imagenet', 'synthetic', or a :class:`World`.
+        limit: keep only the first ``limit`` images (None: all).
+        size: image size S (default: the world's, 224 or 64).
+        cache, image_dir: ImageNet world only, see :func:`fetch`.
+        progress: show a tqdm bar.
+    Returns:
+        an :class:`ImageSet`.
+    Raises:
+        ValueError: unknown world or role; ImageFetchError: see :func:`fetch`.
+    """
+    w = world if isinstance(world, World) else load_world(world, cache=cache,
+                                                           image_dir=image_dir)
+    return w.load(role, limit=limit, size=size, progress=progress)
+
+
+# ---------------------------------------------------------------------------
+# Worlds
+# ---------------------------------------------------------------------------
+def parse_role(role, compression_classes):
+    """Split a role into ('set', role, None) or ('influence'|'heldout', role, class).
+
+    Raises:
+        ValueError: unknown role (the message lists the valid ones).
+    """
+    if role in SET_ROLES:
+        return "set", role, None
+    m = re.fullmatch(r"(influence|heldout):(\d+)", str(role))
+    if m and int(m.group(2)) in compression_classes:
+        return m.group(1), role, int(m.group(2))
+    valid = list(SET_ROLES) + ["%s:%d" % (k, c) for k in COMPRESSION_KINDS
+                               for c in compression_classes]
+    raise ValueError("unknown image set %r; choose one of: %s" % (role, ", ".join(valid)))
+
+
+class World:
+    """What the notebook needs from a world: its model, class names, preprocessing and
+    image sets. Use :func:`load_world` to get one.
+
+    Attributes:
+        name: 'imagenet' or 'synthetic'.
+        image_size: the model's input size (224 or 64).
+        class_names: list of class names, index = model output.
+        classes: dict 'starfish', 'sports_car', 'convertible', 'similar_a',
+            'similar_b' -> class index.
+        compression_classes: the five Part IV class indices, chain saw first.
+    """
+    name = None
+    image_size = None
+    classes = {}
+    compression_classes = []
+
+    @property
+    def class_names(self):
+        raise NotImplementedError
+
+    def model(self):
+        """Build (or load) the world's Keras model (channels first, linear scores)."""
+        raise NotImplementedError
+
+    def preprocess(self, images):
+        """RGB uint8 images -> float32 (N, 3, S, S) model input (:func:`models.preprocess`)."""
+        return models.preprocess(images, size=self.image_size)
+
+    def deprocess(self, x):
+        """Model input -> RGB uint8 images (:func:`models.deprocess`)."""
+        return models.deprocess(x)
+
+    def load(self, role, limit=None, size=None, progress=True):
+        """Load the set ``role`` (any role :func:`parse_role` accepts).
+
+        Args:
+            role: set role, e.g. 'starfish' or 'heldout:491'.
+            limit: keep the first ``limit`` images (None: all).
+            size: image size (default ``image_size``).
+            progress: show a tqdm bar.
+        Returns:
+            an :class:`ImageSet`.
+        """
+        raise NotImplementedError
+
+    def image_set(self, role, limit=None):
+        """One of the sets 'starfish', 'sports_cars', 'convertibles',
+        'test_sports_cars', 'similar_a', 'similar_b' (see :meth:`load`)."""
+        if role not in SET_ROLES:
+            raise ValueError("unknown image set %r; choose one of: %s (Part IV sets come "
+                             "from compression_set)" % (role, ", ".join(SET_ROLES)))
+        return self.load(role, limit=limit)
+
+    def compression_set(self, kind, class_index, limit=None):
+        """A Part IV set: ``kind`` 'influence' (the distribution of interest for the
+        influence measure, ImageNet training images) or 'heldout' (recall is measured
+        on it: ILSVRC2012 validation images) of one of ``compression_classes``.
+
+        Returns:
+            an :class:`ImageSet` with role '<kind>:<class_index>'.
+        """
+        if kind not in COMPRESSION_KINDS:
+            raise ValueError("unknown compression set kind %r; choose 'influence' or "
+                             "'heldout'" % (kind,))
+        if int(class_index) not in self.compression_classes:
+            raise ValueError("class %r is not a compression class of the %s world; choose "
+                             "one of %s" % (class_index, self.name, self.compression_classes))
+        return self.load("%s:%d" % (kind, int(class_index)), limit=limit)
+
+    def credits_markdown(self, sets):
+        """Markdown attribution for the CC-BY photographs among ``sets``.
+
+        Args:
+            sets: an :class:`ImageSet` or an iterable of them.
+        Returns:
+            a Markdown string (one bullet per photograph, in order of appearance).
+        """
+        if isinstance(sets, ImageSet):
+            sets = [sets]
+        seen = []
+        for s in sets:
+            for c in s.credits:
+                if c and c not in seen:
+                    seen.append(c)
+        if self.name == "synthetic":
+            return ("**Image credits.** All images are generated by `synthetic.py`; "
+                    "no attribution is needed.")
+        text = ["**Image credits.**"]
+        if seen:
+            text[0] += (" These photographs are Flickr photographs from the NIPS 2017 "
+                        "adversarial-competition dev set, under the Creative Commons "
+                        "Attribution 2.0 licence "
+                        "(https://creativecommons.org/licenses/by/2.0/):")
+            text += ["- " + c for c in seen]
+            text.append("")
+            text.append("The other photographs are ImageNet images, used under ImageNet's "
+                        "research and educational terms and fetched at run time from the "
+                        "pinned URLs in `data/images.tsv`.")
+        else:
+            text[0] += (" The photographs are ImageNet images, used under ImageNet's "
+                        "research and educational terms and fetched at run time from the "
+                        "pinned URLs in `data/images.tsv`.")
+        return "\n".join(text)
+
+    def __repr__(self):
+        return "<World %s: %dx%d images, %d classes>" % (
+            self.name, self.image_size, self.image_size, len(self.class_names))
+
+
+class ImageNetWorld(World):
+    """VGG16 with the official ImageNet weights, on the photographs of ``data/images.tsv``.
+
+    Args:
+        cache, image_dir: where images are cached / read from (see :func:`fetch`).
+    """
+    name = "imagenet"
+    image_size = IMAGENET_IMAGE_SIZE
+
+    def __init__(self, cache=None, image_dir=None):
+        self.cache = cache
+        self.image_dir = image_dir
+        self.classes = dict(IMAGENET_CLASSES)
+        self.compression_classes = list(IMAGENET_COMPRESSION_CLASSES)
+        self._class_names = None
+
+    @property
+    def class_names(self):
+        if self._class_names is None:
+            self._class_names = models.imagenet_classes()
+        return self._class_names
+
+    def model(self):
+        """VGG16 with ImageNet weights (downloaded once into ``models/``)."""
+        return models.VGG_16(models.vgg16_weights())
+
+    def load(self, role, limit=None, size=None, progress=True):
+        parse_role(role, self.compression_classes)
+        rows = set_rows(role)
+        limit = _check_limit(limit)
+        if limit is not None:
+            rows = rows[:limit]
+        return images_from_rows(rows, role=role, size=size or self.image_size,
+                                cache=self.cache, image_dir=self.image_dir,
+                                progress=progress)
+
+
+class SyntheticWorld(World):
+    """The offline world: the surrogate model of ``synthetic.py`` and its generated
+    images (with part masks). ``synthetic`` is imported here, not at module import.
+    """
+    name = "synthetic"
+
+    def __init__(self, cache=None, image_dir=None):
+        import synthetic
+        self._synthetic = synthetic
+        self.image_size = int(synthetic.IMAGE_SIZE)
+        self.classes = {k: int(v) for k, v in synthetic.ROLE_CLASSES.items()}
+        self.compression_classes = [int(c) for c in synthetic.COMPRESSION_CLASSES]
+
+    @property
+    def class_names(self):
+        return list(self._synthetic.CLASS_NAMES)
+
+    def model(self):
+        """The surrogate model (``synthetic.load_surrogate()``)."""
+        return self._synthetic.load_surrogate()
+
+    def plan(self, role):
+        """(class index, generate split, default count) for a role."""
+        kind, role, c = parse_role(role, self.compression_classes)
+        if kind == "influence":
+            return c, "influence", SYNTHETIC_INFLUENCE
+        if kind == "heldout":
+            return c, "heldout", SYNTHETIC_HELDOUT
+        return {"starfish": (self.classes["starfish"], "test", SYNTHETIC_SET_SIZE),
+                "sports_cars": (self.classes["sports_car"], "influence", SYNTHETIC_SET_SIZE),
+                "convertibles": (self.classes["convertible"], "influence", SYNTHETIC_SET_SIZE),
+                "test_sports_cars": (self.classes["sports_car"], "test", SYNTHETIC_TEST_CARS),
+                "similar_a": (self.classes["similar_a"], "influence", SYNTHETIC_SET_SIZE),
+                "similar_b": (self.classes["similar_b"], "influence", SYNTHETIC_SET_SIZE),
+                }[role]
+
+    def load(self, role, limit=None, size=None, progress=True):
+        from tqdm.std import tqdm
+        c, split, n = self.plan(role)
+        limit = _check_limit(limit)
+        # Generate at least the default count and cut, so a limited set is always a
+        # prefix of the full one (whatever generate() does with n).
+        total = max(n, limit or 0)
+        with tqdm(total=total, desc=role, unit="img", disable=not progress) as bar:
+            images, masks = self._synthetic.generate(c, total, split, seed=SYNTHETIC_SEED)
+            bar.update(total)
+        keep = n if limit is None else limit
+        images = np.asarray(images, dtype=np.uint8)[:keep]
+        masks = {k: np.asarray(m, dtype=bool)[:keep] for k, m in (masks or {}).items()}
+        size = size or self.image_size
+        if images.shape[1:3] != (size, size):
+            images, masks = _resize_set(images, masks, size)
+        name = self.class_names[c]
+        return ImageSet(role=role, images=images, labels=np.full(keep, c, dtype=np.int64),
+                        class_names=[name] * keep,
+                        ids=["synthetic:%d:%s:%d:%d" % (c, split, SYNTHETIC_SEED, i)
+                             for i in range(keep)],
+                        credits=[""] * keep, masks=masks, urls=[""] * keep)
+
+
+def _resize_set(images, masks, size):
+    """Resize/centre-crop images (bilinear) and masks (nearest) to ``size``."""
+    out = (np.stack([models.resize_crop(im, size) for im in images]) if len(images)
+           else np.zeros((0, size, size, 3), np.uint8))
+    new = {k: (np.stack([_nearest_crop(x, size) for x in m]) if len(m)
+               else np.zeros((0, size, size), bool)) for k, m in masks.items()}
+    return out, new
+
+
+def _nearest_crop(mask, size):
+    """models.resize_crop's geometry for one bool (H, W) mask, nearest neighbour."""
+    from PIL import Image
+    h, w = mask.shape
+    scale = size / float(min(h, w))
+    nh, nw = max(size, int(round(h * scale))), max(size, int(round(w * scale)))
+    im = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize((nw, nh),
+                                                                          Image.NEAREST))
+    top, left = (nh - size) // 2, (nw - size) // 2
+    return im[top:top + size, left:left + size] > 127
+
+
+def load_world(name, cache=None, image_dir=None):
+    """The world called ``name``.
+
+    Args:
+        name: 'imagenet' (VGG16 on real photographs; needs the network once, or
+            HW3_IMAGE_DIR) or 'synthetic' (offline surrogate on generated images).
+        cache, image_dir: ImageNet world image sources (see :func:`fetch`).
+    Returns:
+        a :class:`World`.
+    Raises:
+        ValueError: unknown name (the message lists the choices).
+    """
+    key = str(name).strip().lower()
+    if key == "imagenet":
+        return ImageNetWorld(cache=cache, image_dir=image_dir)
+    if key == "synthetic":
+        return SyntheticWorld(cache=cache, image_dir=image_dir)
+    raise ValueError("unknown world %r; choose one of: %s" % (name, ", ".join(WORLDS)))
