@@ -389,3 +389,18 @@ def top_neurons(attribution, k=10, by="max", largest=True):
     key = -scores if largest else scores
     order = np.lexsort((np.arange(len(scores)), key))[:int(k)]
     return order, scores[order]
+
+
+def explain_neurons(explanation, layer, neurons, instances):
+    """Pixel attributions toward each of several internal neurons (handout 3.3).
+
+    Args:
+        explanation: an :class:`Explanation` (its method sets the path and steps).
+        layer: the layer whose input holds the neurons (e.g. 19 for conv4_1).
+        neurons: channel indices; each is explained on its own.
+        instances: model inputs (N, 3, H, W).
+    Returns:
+        list of ExplanationData, one per neuron, attribution (N, 3, H, W) each.
+    """
+    pixels = explanation.for_input()
+    return [pixels.for_neurons(layer, [int(n)]).explain(instances) for n in neurons]

@@ -114,3 +114,27 @@ class VisualizerTiler(object):
         import matplotlib.pyplot as plt
         self.figure(suptitle)
         plt.show()
+
+
+def tile_attributions(images, attributions, titles=None, ncols=4, percentile=99.0,
+                      positive_only=False, originals=False, suptitle=None):
+    """Show each image scaled by its attribution map, side by side.
+
+    Args:
+        images: uint8 (N, H, W, 3) RGB images.
+        attributions: (N, 3, H, W) pixel attributions.
+        titles: N titles (optional).
+        originals: also show each unscaled image before its explanation.
+    Returns:
+        the VisualizerTiler (call ``.show()`` or ``.save(path)``).
+    """
+    if len(images) != len(attributions):
+        raise ValueError("got %d images but %d attributions" % (len(images), len(attributions)))
+    mask = AttributionMask(percentile, positive_only)
+    tiler = VisualizerTiler(ncols=ncols)
+    titles = titles or [""] * len(images)
+    for img, attr, title in zip(images, attributions, titles):
+        if originals:
+            tiler.add(img, "input")
+        tiler.add(mask(attr, img), title)
+    return tiler

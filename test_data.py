@@ -544,6 +544,32 @@ class World:
                         "pinned URLs in `data/images.tsv`.")
         return "\n".join(text)
 
+    def banner(self, steps):
+        """Markdown banner saying which world produced a notebook's outputs."""
+        if self.name == "synthetic":
+            what = ("the **synthetic world**: generated 64x64 scenes with ground-truth part "
+                    "masks, explained on a small model of the VGG16 layout trained on them "
+                    "(`models/surrogate.h5`). These are not VGG16's explanations; to "
+                    "regenerate every output with VGG16 and real photographs, run "
+                    "`make notebook` (downloads the 528 MB ImageNet weights and the photos)")
+        else:
+            what = ("the **ImageNet world**: the course's VGG16 with the official ImageNet "
+                    "weights, on real photographs fetched from pinned, sha256-checked URLs. "
+                    "`make notebook-offline` runs the same cells offline on the synthetic world")
+        return ("> **These outputs were produced in %s.** Path integrals use %d Riemann "
+                "steps.\n" % (what, int(steps)))
+
+    def image_list(self, sets):
+        """Plain-text list of the images in ``sets`` (class, id, URL): the extra
+        credit's list of image URLs."""
+        if isinstance(sets, ImageSet):
+            sets = [sets]
+        lines = []
+        for s in sets:
+            for name, i, url in zip(s.class_names, s.ids, s.urls or [""] * len(s)):
+                lines.append("%s\t%s\t%s" % (name, i, url or "(generated)"))
+        return "\n".join(lines)
+
     def __repr__(self):
         return "<World %s: %dx%d images, %d classes>" % (
             self.name, self.image_size, self.image_size, len(self.class_names))
