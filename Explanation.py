@@ -353,12 +353,13 @@ def _check_slice(slice_, z):
 # ---------------------------------------------------------------------------
 # Top neurons (handout 3.2)
 # ---------------------------------------------------------------------------
-_REDUCERS = {"max": np.max, "mean": np.mean, "sum": np.sum}
+_REDUCERS = {"max": np.max, "mean": np.mean, "sum": np.sum, "min": np.min}
 
 
 def neuron_scores(attribution, by="max"):
     """One score per channel of a slice attribution (C, H, W): the max of the
-    channel's map (handout 3.2), or its mean or sum."""
+    channel's map (handout 3.2), or its mean, sum or min (the most negative value,
+    the mirror of max for ranking negative influence)."""
     a = np.asarray(attribution)
     if a.ndim == 4 and len(a) == 1:
         a = a[0]
@@ -378,7 +379,7 @@ def top_neurons(attribution, k=10, by="max", largest=True):
     Args:
         attribution: (C, H, W) attribution of one instance or a class.
         k: how many.
-        by: 'max' (default, handout 3.2), 'mean' or 'sum' of each channel's map.
+        by: 'max' (default, handout 3.2), 'mean', 'sum' or 'min' of each channel's map.
         largest: False ranks the most negative first.
     Returns:
         (indices, scores), highest score first, ties broken by lower index.

@@ -56,3 +56,52 @@ def keras_gradient(model, tensor, c):
     the slice machinery): x -> gradient."""
     f = K.function([model.input], K.gradients(K.sum(model.output[:, c]), [tensor]))
     return lambda x: f([x])[0]
+
+
+# -- Part IV (compression): a model where one slice channel carries each class ------
+CLASS_CHANNEL_SHAPE = (4, 4, 4)   # 4 channels, 4x4
+CLASS_CHANNEL_SLICE = 1           # layers[1].input: the first convolution's output
+CLASS_CHANNEL_INHIBITOR = 3       # slice channel that lowers every object class
+CLASS_CHANNEL_BACKGROUND = 3      # output class with no weights and bias 0
+CLASS_CHANNEL_THRESHOLD = 4.0     # object classes have bias -4
+
+
+def class_channel_model():
+    """Conv 1x1 relu (identity) -> [slice] -> Conv 1x1 relu (identity) -> Flatten ->
+    Dense(4, linear), with hand-set weights:
+
+    s_j = sum(z_j) - 0.5 sum(z_3) - 4 for the object classes j = 0, 1, 2, and
+    s_3 = 0 (background). Slice channel j carries class j; channel 3 inhibits them.
+    """
+    C, H, W = CLASS_CHANNEL_SHAPE
+    m = Sequential([Conv2D(C, (1, 1), activation="relu", input_shape=CLASS_CHANNEL_SHAPE),
+                    Conv2D(C, (1, 1), activation="relu"), Flatten(),
+                    Dense(4, activation="linear")])
+    eye = np.eye(C, dtype=np.float32)[None, None]
+    w = np.zeros((C, H, W, 4), dtype=np.float32)      # (channel, h, w, class)
+    for j in range(3):
+        w[j, :, :, j] = 1.0
+        w[CLASS_CHANNEL_INHIBITOR, :, :, j] = -0.5
+    # Keras' channels_first Flatten orders features (h, w, c).
+    dense = w.transpose(1, 2, 0, 3).reshape(H * W * C, 4)
+    bias = np.array([-CLASS_CHANNEL_THRESHOLD] * 3 + [0.0], dtype=np.float32)
+    m.set_weights([eye, np.zeros(C, np.float32), eye, np.zeros(C, np.float32), dense, bias])
+    return m
+
+
+def class_channel_inputs(c, n, seed=0):
+    """n inputs of class c in 0..2: channel c in [1, 2], the other object channels
+    in [0, 0.2], the inhibitor channel in [0.05, 0.2]."""
+    rng = np.random.RandomState(seed)
+    x = rng.uniform(0.0, 0.2, size=(n,) + CLASS_CHANNEL_SHAPE)
+    x[:, c] = rng.uniform(1.0, 2.0, size=(n,) + CLASS_CHANNEL_SHAPE[1:])
+    x[:, CLASS_CHANNEL_INHIBITOR] = rng.uniform(0.05, 0.2, size=(n,) + CLASS_CHANNEL_SHAPE[1:])
+    return x.astype(np.float32)
+
+
+def class_channel_scores(x):
+    """The class scores of :func:`class_channel_model`, by hand."""
+    z = np.maximum(x, 0).sum(axis=(2, 3))
+    s = np.zeros((len(x), 4))
+    s[:, :3] = z[:, :3] - 0.5 * z[:, [CLASS_CHANNEL_INHIBITOR]] - CLASS_CHANNEL_THRESHOLD
+    return s

@@ -1,0 +1,659 @@
+"""Model compression: the "essence" of a class at a slice (handout Part IV; Leino et
+al. 2018, section III-B, Figure 3 and Table 1).
+
+The paper asks how much of what the network knows about a class lives in the few
+internal neurons with the most extreme influence on it. For a class c and the
+slice s = <g, h> at conv4_1 (``Explanation(model, method).for_layer(19)``):
+
+1. **Class influence.** The class-level attribution at the slice, with quantity of
+   interest Q = s_c (the linear score of class c) and distribution of interest the
+   class's *influence images* (the mean over those images of each image's
+   Aumann-Shapley path from the baseline): ``absolute(c).explain_class(x)``
+   (:func:`class_influence`). Each channel j gets one score, the max of its map
+   (handout 3.2, as in Part II), or its mean, sum or min (:func:`channel_scores`).
+   On the negative side 'max' scores a channel by its *least* negative value: a
+   channel whose map holds a single 0 (conv4_1 is a ReLU output, and where no
+   influence image activates the channel the attribution is 0) cannot score below
+   0. ``bottom_by='min'`` ranks the bottom side by each map's most negative value.
+2. **Selection.** Keep the ``t`` channels with the most positive scores and the
+   ``b`` channels with the most negative scores (:func:`kept_channels`). The two
+   sets are disjoint: the top side is chosen first, the bottom side among the
+   channels left; asking for more than C channels keeps them all. Ties are broken
+   by the lower channel index, as in :func:`Explanation.top_neurons`.
+3. **Compression.** The compressed model multiplies the slice's activations by the
+   binary channel mask m (m_j = 1 for kept channels, 0 for the others) and runs the
+   rest of the network unchanged: s'(x) = g(m * h(x)) (:func:`compress`). As a
+   binary classifier for c it answers "c" exactly when c is the arg-max of s'(x).
+   h(x) is computed once per image; every mask reuses it.
+4. **Evaluation.** Recall on the held-out images of class c; precision over the
+   held-out images of c *and* of the other classes of the experiment
+   (:func:`recall`, :func:`precision`). The original model's recall is that of the
+   arg-max of the uncompressed g(h(x)), which is the full model.
+5. **The grid.** Every (t, b) of a grid, by default t, b in 0, 1, 2, 4, 8, ..., C
+   (:func:`default_grid`), gives one recall and one precision
+   (:func:`recall_grid`): Figure 3 is its heat map (:func:`plot_grid`). Table 1
+   reports, for each class, the original recall and the recall and precision of the
+   grid's best cell (:func:`best_cell`: the highest recall, ties to fewer kept
+   channels, then to the higher precision).
+
+Usage (one line each in the notebook)::
+
+    result = compression_experiment(slice_, influence_sets, heldout_sets, classes,
+                                    class_names)
+    print(table1(result.rows))
+    result.grids[classes[0]].plot(class_names[0])      # Figure 3 (chain saw)
+
+Cost: a grid cell runs g on every held-out image of every class (cells that keep
+the same channels are evaluated once), so a grid costs about
+len(tops) * len(bottoms) * (number of held-out images) evaluations of g; on VGG16 at
+224 x 224, g from conv4_1 takes about 0.35 s per image on two CPU cores, so the
+default 11 x 11 grid over 76 held-out images takes about 45 minutes per class.
+``precision_grids='first'`` computes the precision grid for the first class only
+(Figure 3) and searches the other classes on their own images (about 5 times
+faster), measuring only the chosen cell's precision over all images.
+"""
+import hw3_env  # noqa: F401  (must come before keras/theano)
+
+import itertools
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List
+
+import numpy as np
+from tqdm.std import tqdm
+
+from Explanation import _check_slice, neuron_scores, top_neurons
+
+K = hw3_env.setup()
+
+BY = ("max", "mean", "sum", "min")
+
+
+# ---------------------------------------------------------------------------
+# 1. Class influence
+# ---------------------------------------------------------------------------
+def channel_scores(attribution, by="max"):
+    """One score per channel of a slice attribution (C, H, W).
+
+    Args:
+        attribution: (C, H, W) attribution (or (C,) scores, returned as they are).
+        by: 'max' (handout 3.2), 'mean', 'sum' or 'min' (the channel's most
+            negative value: the mirror of 'max' for the negative side); see
+            :func:`Explanation.neuron_scores`.
+    Returns:
+        float64 array (C,).
+    """
+    if by not in BY:
+        raise ValueError("by must be one of %s, got %r" % (list(BY), by))
+    return neuron_scores(attribution, by)
+
+
+def class_influence(explanation_slice, x_influence, c, by="max", baseline=None):
+    """The influence of each slice channel on class c over the class's images.
+
+    Class-level explanation (DoI: the mean over ``x_influence`` of each image's
+    path from the baseline; QoI: the class score s_c), aggregated per channel.
+
+    Args:
+        explanation_slice: a slice, ``Explanation(model, method).for_layer(i)``; its
+            attribution method sets the resolution and the baseline.
+        x_influence: model inputs (N, 3, H, W) of class c (the influence images).
+        c: the class index.
+        by: per-channel aggregate, see :func:`channel_scores`.
+        baseline: overrides the method's baseline (slice space).
+    Returns:
+        (scores, data): float64 (C,) channel scores, and the
+        :class:`Explanation.ExplanationData` (``data.attribution`` is the (C, H, W)
+        class attribution map, ``data.delta`` the completeness gaps).
+    """
+    if by not in BY:
+        raise ValueError("by must be one of %s, got %r" % (list(BY), by))
+    data = explanation_slice.absolute(c).explain_class(
+        x_influence, baseline=baseline, desc="influence on class %d" % c)
+    return channel_scores(data.attribution, by), data
+
+
+# ---------------------------------------------------------------------------
+# 2. Selection
+# ---------------------------------------------------------------------------
+def _check_scores(scores, name="scores"):
+    s = np.asarray(scores)
+    if s.ndim != 1 or len(s) == 0 or not np.issubdtype(s.dtype, np.number):
+        raise ValueError("%s must be a non-empty 1-D array of channel scores, got shape %r "
+                         "and dtype %s" % (name, s.shape, s.dtype))
+    s = s.astype(np.float64)
+    if not np.isfinite(s).all():
+        raise ValueError("%s hold NaN or infinite values" % name)
+    return s
+
+
+def _check_count(name, value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
+            or value < 0:
+        raise ValueError("%s must be a non-negative int (a number of channels), got %r"
+                         % (name, value))
+    return int(value)
+
+
+def select_channels(scores, top, bottom, bottom_scores=None):
+    """The top and bottom channels, each in rank order.
+
+    Args:
+        scores: (C,) channel scores; the top side ranks by them.
+        top: t >= 0, how many channels with the highest scores.
+        bottom: b >= 0, how many channels with the lowest scores.
+        bottom_scores: (C,) scores the bottom side ranks by (default ``scores``).
+    Returns:
+        (top_idx, bottom_idx): int arrays, highest (lowest) score first, ties to the
+        lower index. They are disjoint: the bottom side is chosen among the channels
+        the top side left, so t is clipped to C and b to C - t.
+    """
+    s = _check_scores(scores)
+    sb = s if bottom_scores is None else _check_scores(bottom_scores, "bottom_scores")
+    if len(sb) != len(s):
+        raise ValueError("bottom_scores has %d entries, scores %d; both need one per "
+                         "channel" % (len(sb), len(s)))
+    t = min(_check_count("top", top), len(s))
+    b = min(_check_count("bottom", bottom), len(s) - t)
+    top_idx = top_neurons(s, k=t)[0] if t else np.zeros(0, dtype=np.int64)
+    rest = np.setdiff1d(np.arange(len(s)), top_idx)     # sorted: ties stay by index
+    bottom_idx = rest[top_neurons(sb[rest], k=b, largest=False)[0]] if b \
+        else np.zeros(0, dtype=np.int64)
+    return top_idx.astype(np.int64), bottom_idx.astype(np.int64)
+
+
+def kept_channels(scores, top, bottom, bottom_scores=None):
+    """The channels a (t, b) compression keeps: the ``top`` most positive and the
+    ``bottom`` most negative channels (see :func:`select_channels`).
+
+    Returns:
+        sorted int64 array of min(t, C) + min(b, C - min(t, C)) channel indices.
+    """
+    top_idx, bottom_idx = select_channels(scores, top, bottom, bottom_scores)
+    return np.sort(np.concatenate([top_idx, bottom_idx]))
+
+
+# ---------------------------------------------------------------------------
+# 3. Compression
+# ---------------------------------------------------------------------------
+def channel_mask(n_channels, channels):
+    """Binary mask (C,) float32: 1 for ``channels``, 0 for the others.
+
+    Raises:
+        ValueError: a channel that is not an int in 0..C-1.
+    """
+    ch = np.asarray(channels).reshape(-1)
+    if len(ch) and (not np.issubdtype(ch.dtype, np.integer)
+                    or ch.min() < 0 or ch.max() >= n_channels):
+        raise ValueError("channels %r are outside the slice's %d channels: use ints in "
+                         "0..%d" % (ch.tolist(), n_channels, n_channels - 1))
+    mask = np.zeros(n_channels, dtype=np.float32)
+    mask[ch.astype(np.int64)] = 1.0
+    return mask
+
+
+@dataclass
+class CompressedModel:
+    """g(m * z): the model above the slice, fed the masked slice activations.
+
+    Attributes:
+        slice: the slice (its ``g`` is used unchanged).
+        channels: the kept channels (sorted).
+        mask: the binary channel mask (C,).
+    """
+    slice: object
+    channels: np.ndarray
+    mask: np.ndarray
+
+    def scores(self, z, batch_size=16):
+        """Compressed class scores g(m * z) for slice activations z (N, C, ...)."""
+        z = _check_slice(self.slice, z)
+        m = self.mask.reshape((-1,) + (1,) * (z.ndim - 2))
+        return np.concatenate([self.slice.g(z[i:i + batch_size] * m, batch_size)
+                               for i in range(0, len(z), batch_size)])
+
+    def predict(self, z, batch_size=16):
+        """The arg-max class of the compressed scores (N,)."""
+        return np.argmax(self.scores(z, batch_size), axis=1)
+
+    def is_class(self, z, c, batch_size=16):
+        """The binary classifier for c: True where c is the compressed arg-max."""
+        return self.predict(z, batch_size) == c
+
+
+def compress(explanation_slice, channels):
+    """Keep only ``channels`` of the slice: a :class:`CompressedModel`.
+
+    Args:
+        explanation_slice: the slice (``for_layer(i)``); its first non-batch axis
+            is the channel axis.
+        channels: the channel indices to keep (any order; may be empty).
+    """
+    n = explanation_slice.shape[0]
+    mask = channel_mask(n, channels)
+    return CompressedModel(explanation_slice, np.flatnonzero(mask), mask)
+
+
+def predict(explanation_slice, z, batch_size=16):
+    """The uncompressed model's arg-max class from slice activations: argmax g(z),
+    which is the full model's prediction on the images z came from."""
+    return np.argmax(explanation_slice.g(z, batch_size), axis=1)
+
+
+# ---------------------------------------------------------------------------
+# 4. Evaluation
+# ---------------------------------------------------------------------------
+def _check_binary(pred_is_c, is_c):
+    p, t = np.asarray(pred_is_c), np.asarray(is_c)
+    if p.shape != t.shape or p.ndim != 1:
+        raise ValueError("pred_is_c and is_c must be 1-D arrays of the same shape, got %r "
+                         "and %r" % (p.shape, t.shape))
+    for name, a in (("pred_is_c", p), ("is_c", t)):
+        if a.dtype != bool and not (np.issubdtype(a.dtype, np.number)
+                                    and np.isin(a, (0, 1)).all()):
+            raise ValueError("%s must be boolean (or 0/1), got values %r"
+                             % (name, np.unique(a)[:5].tolist()))
+    return p.astype(bool), t.astype(bool)
+
+
+def recall(pred_is_c, is_c):
+    """Recall TP / (TP + FN) of a binary classifier.
+
+    Args:
+        pred_is_c: boolean (N,), the classifier answered "c".
+        is_c: boolean (N,), the image is of class c.
+    Returns:
+        float in [0, 1]; NaN when there are no positives (no image of class c).
+    """
+    p, t = _check_binary(pred_is_c, is_c)
+    return float(np.sum(p & t) / t.sum()) if t.any() else math.nan
+
+
+def precision(pred_is_c, is_c):
+    """Precision TP / (TP + FP) of a binary classifier.
+
+    Returns:
+        float in [0, 1]; NaN when the classifier never answers "c" (undefined;
+        :func:`table1` prints it as 'n/a').
+    """
+    p, t = _check_binary(pred_is_c, is_c)
+    return float(np.sum(p & t) / p.sum()) if p.any() else math.nan
+
+
+# ---------------------------------------------------------------------------
+# 5. The grid (Figure 3)
+# ---------------------------------------------------------------------------
+def default_grid(n_channels):
+    """0, 1, 2, 4, 8, ... (powers of two below C), C: the kept counts of the grid.
+
+    Returns:
+        tuple of ints.
+    """
+    n = _check_count("n_channels", n_channels)
+    if n < 1:
+        raise ValueError("n_channels must be >= 1, got %d" % n)
+    powers = [2 ** k for k in range(n.bit_length()) if 2 ** k < n]
+    return tuple([0] + powers + [n])
+
+
+def _check_counts(name, values):
+    v = np.asarray(values).reshape(-1) if values is not None else None
+    if v is None or len(v) == 0:
+        raise ValueError("%s must be a non-empty sequence of channel counts" % name)
+    return tuple(_check_count(name + " entries", x.item() if hasattr(x, "item") else x)
+                 for x in v)
+
+
+@dataclass
+class Grid:
+    """Recall and precision of the compressed classifier for class c on a (t, b) grid.
+
+    Attributes:
+        c: the class index.
+        tops, bottoms: the kept counts (rows, columns).
+        recall, precision: float arrays (len(tops), len(bottoms)); NaN where undefined.
+        kept: the number of channels each cell keeps.
+        seconds: wall time of the grid.
+        n_class, n_total: held-out images of class c, and in all.
+    """
+    c: int
+    tops: tuple
+    bottoms: tuple
+    recall: np.ndarray
+    precision: np.ndarray
+    kept: np.ndarray
+    seconds: float
+    n_class: int
+    n_total: int
+
+    def plot(self, class_name):
+        """Figure 3 for this grid (:func:`plot_grid`)."""
+        return plot_grid(self.recall, self.precision, self.tops, self.bottoms, class_name)
+
+    def best(self):
+        """The best cell (:func:`best_cell`)."""
+        return best_cell(self.recall, self.precision, self.tops, self.bottoms,
+                         kept=self.kept)
+
+
+def _check_class_index(explanation_slice, c):
+    n = int(explanation_slice.model.output_shape[-1])
+    if isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, np.integer)) \
+            or not 0 <= c < n:
+        raise ValueError("class index %r is outside the model's output: use an int in "
+                         "0..%d" % (c, n - 1))
+    return int(c)
+
+
+def _check_labels(labels, n):
+    y = np.asarray(labels)
+    if y.ndim != 1 or len(y) != n or (n and not np.issubdtype(y.dtype, np.integer)):
+        raise ValueError("labels must be %d integer class indices, one per slice "
+                         "activation, got shape %r and dtype %s" % (n, y.shape, y.dtype))
+    return y
+
+
+def _cell(explanation_slice, z, is_c, c, channels, batch_size):
+    """(recall, precision) of the classifier that keeps ``channels``."""
+    pred = compress(explanation_slice, channels).is_class(z, c, batch_size)
+    return recall(pred, is_c), precision(pred, is_c)
+
+
+def _grid_inputs(explanation_slice, z, labels, c, scores, tops, bottoms):
+    """Validated (z, labels, c, scores, tops, bottoms) of :func:`recall_grid`."""
+    z = _check_slice(explanation_slice, z)
+    y = _check_labels(labels, len(z))
+    c = _check_class_index(explanation_slice, c)
+    s = _check_scores(scores)
+    if len(s) != explanation_slice.shape[0]:
+        raise ValueError("scores has %d entries but the slice has %d channels"
+                         % (len(s), explanation_slice.shape[0]))
+    tops = _check_counts("tops", default_grid(len(s)) if tops is None else tops)
+    bottoms = _check_counts("bottoms", default_grid(len(s)) if bottoms is None else bottoms)
+    return z, y, c, s, tops, bottoms
+
+
+def recall_grid(explanation_slice, z_heldout_all, labels, c, scores, tops=None,
+                bottoms=None, progress=True, bottom_scores=None, with_precision=True,
+                batch_size=16):
+    """Recall and precision of every (t, b) compression for class c (Figure 3).
+
+    Args:
+        explanation_slice: the slice.
+        z_heldout_all: slice activations h(x) (N, C, ...) of the held-out images of
+            class c and of the other classes (precision is measured over all of them).
+        labels: (N,) true class of each image; recall is over ``labels == c``.
+        c: the class index.
+        scores: (C,) channel scores of class c (:func:`class_influence`).
+        tops, bottoms: kept counts (default :func:`default_grid`).
+        progress: tqdm bar over the grid cells.
+        bottom_scores: scores the bottom side ranks by (default ``scores``).
+        with_precision: False evaluates the class-c images only (recall; the
+            precision grid stays NaN), N / N_c times faster.
+        batch_size: images per call of g.
+    Returns:
+        :class:`Grid`. Cells keeping the same channels are evaluated once.
+    """
+    z, y, c, s, tops, bottoms = _grid_inputs(explanation_slice, z_heldout_all, labels, c,
+                                             scores, tops, bottoms)
+    is_c = y == c
+    if not with_precision:
+        z, is_c = z[is_c], is_c[is_c]
+    shape = (len(tops), len(bottoms))
+    rec, prec, kept = np.full(shape, np.nan), np.full(shape, np.nan), np.zeros(shape, int)
+    done = {}
+    start = time.perf_counter()
+    cells = list(itertools.product(range(len(tops)), range(len(bottoms))))
+    for i, j in tqdm(cells, desc="grid for class %d" % c, disable=not progress):
+        ch = kept_channels(s, tops[i], bottoms[j], bottom_scores)
+        if ch.tobytes() not in done:
+            done[ch.tobytes()] = _cell(explanation_slice, z, is_c, c, ch, batch_size)
+        rec[i, j], p = done[ch.tobytes()]
+        prec[i, j] = p if with_precision else np.nan
+        kept[i, j] = len(ch)
+    return Grid(c, tops, bottoms, rec, prec, kept, time.perf_counter() - start,
+                int((y == c).sum()), len(y))
+
+
+def _check_grid_arrays(recall_, precision_, tops, bottoms):
+    r, p = np.asarray(recall_, dtype=float), np.asarray(precision_, dtype=float)
+    shape = (len(tops), len(bottoms))
+    if r.shape != shape or p.shape != shape:
+        raise ValueError("recall and precision must have shape (len(tops), len(bottoms)) "
+                         "= %r, got %r and %r" % (shape, r.shape, p.shape))
+    return r, p
+
+
+def plot_grid(recall, precision, tops, bottoms, class_name, annot=True):
+    """Figure 3: heat maps of the compressed classifier's recall and precision.
+
+    Rows are the numbers of top (most positive) channels kept, increasing upwards;
+    columns the numbers of bottom (most negative) channels kept. Undefined cells
+    (NaN: no prediction of the class, so no precision) are left blank.
+
+    Args:
+        recall, precision: arrays (len(tops), len(bottoms)).
+        tops, bottoms: the kept counts.
+        class_name: for the titles.
+        annot: write each cell's value.
+    Returns:
+        the matplotlib Figure (two heat maps).
+    """
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+    r, p = _check_grid_arrays(recall, precision, tops, bottoms)
+    w = 1.2 + 0.55 * len(bottoms)
+    fig, axes = plt.subplots(1, 2, figsize=(2 * w + 1.5, 0.5 * len(tops) + 1.8))
+    for ax, values, what in zip(axes, (r, p), ("recall", "precision")):
+        sns.heatmap(values, ax=ax, vmin=0, vmax=1, cmap="viridis", annot=annot,
+                    fmt=".2f", annot_kws={"fontsize": 7}, xticklabels=list(bottoms),
+                    yticklabels=list(tops), cbar_kws={"label": what})
+        ax.invert_yaxis()
+        ax.set_xlabel("bottom (most negative) channels kept")
+        ax.set_ylabel("top (most positive) channels kept")
+        ax.set_title("%s: %s of the compressed model" % (class_name, what))
+    fig.tight_layout()
+    return fig
+
+
+def best_cell(recall, precision, tops, bottoms, kept=None):
+    """The grid cell Table 1 reports: the highest recall; ties go to fewer kept
+    channels, then to the higher precision, then to the smaller t. NaN counts as
+    lower than any number.
+
+    Args:
+        recall, precision: arrays (len(tops), len(bottoms)).
+        tops, bottoms: the kept counts.
+        kept: the number of channels each cell keeps (default t + b; pass
+            ``Grid.kept`` for the clipped counts).
+    Returns:
+        dict with 'top', 'bottom', 'recall', 'precision', 'kept', 'row', 'col'.
+    """
+    r, p = _check_grid_arrays(recall, precision, tops, bottoms)
+    if kept is None:
+        kept = np.add.outer(np.asarray(tops), np.asarray(bottoms))
+    kept = np.asarray(kept)
+    if kept.shape != r.shape:
+        raise ValueError("kept must have shape %r, got %r" % (r.shape, kept.shape))
+    low = lambda v: -math.inf if math.isnan(v) else v  # noqa: E731
+    cells = itertools.product(range(len(tops)), range(len(bottoms)))
+    i, j = max(cells, key=lambda ij: (low(r[ij]), -kept[ij], low(p[ij]), -tops[ij[0]]))
+    return {"top": int(tops[i]), "bottom": int(bottoms[j]), "recall": float(r[i, j]),
+            "precision": float(p[i, j]), "kept": int(kept[i, j]), "row": i, "col": j}
+
+
+# ---------------------------------------------------------------------------
+# Table 1 and the whole experiment
+# ---------------------------------------------------------------------------
+TABLE1_COLUMNS = (("class", "class"), ("original_recall", "original recall"),
+                  ("recall", "compressed recall"), ("precision", "compressed precision"),
+                  ("top", "t"), ("bottom", "b"), ("kept", "kept channels"))
+
+
+def _fmt(value):
+    if isinstance(value, float):
+        return "n/a" if math.isnan(value) else "%.3f" % value
+    return str(value)
+
+
+def table1(rows):
+    """Table 1 as plain text: one line per class.
+
+    Args:
+        rows: dicts with the keys 'class', 'original_recall', 'recall', 'precision',
+            'top', 'bottom', 'kept' (:func:`compression_experiment` makes them).
+    Returns:
+        str; NaN (undefined) values print as 'n/a'.
+    """
+    rows = list(rows)
+    for r in rows:
+        missing = [k for k, _ in TABLE1_COLUMNS if k not in r]
+        if missing:
+            raise ValueError("a Table 1 row lacks %s" % missing)
+    cells = [[h for _, h in TABLE1_COLUMNS]] + [[_fmt(r[k]) for k, _ in TABLE1_COLUMNS]
+                                                 for r in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(TABLE1_COLUMNS))]
+    lines = ["  ".join(v.ljust(w) if i == 0 else v.rjust(w)
+                       for i, (v, w) in enumerate(zip(line, widths))) for line in cells]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+@dataclass
+class ExperimentResult:
+    """What :func:`compression_experiment` returns.
+
+    Attributes:
+        rows: Table 1 rows (print them with :func:`table1`).
+        grids: class index -> :class:`Grid` (the first class's is Figure 3).
+        scores: class index -> (C,) channel scores.
+        labels: (N,) true classes of the held-out images.
+        predictions: (N,) the original model's predictions on them.
+        seconds: wall time of the whole experiment.
+    """
+    rows: List[dict]
+    grids: Dict[int, Grid]
+    scores: Dict[int, np.ndarray]
+    labels: np.ndarray
+    predictions: np.ndarray
+    seconds: float = field(default=0.0)
+
+
+def _per_class(name, values, classes):
+    """A mapping class -> value, from a dict or a sequence aligned with classes."""
+    if isinstance(values, dict):
+        missing = [c for c in classes if c not in values]
+        if missing:
+            raise ValueError("%s has no entry for classes %s" % (name, missing))
+        return {c: values[c] for c in classes}
+    values = list(values)
+    if len(values) != len(classes):
+        raise ValueError("%s has %d entries but there are %d classes; pass one per class "
+                         "(a list aligned with classes, or a dict class -> value)"
+                         % (name, len(values), len(classes)))
+    return dict(zip(classes, values))
+
+
+def _check_classes(explanation_slice, classes):
+    classes = [_check_class_index(explanation_slice, c) for c in classes]
+    if not classes or len(set(classes)) != len(classes):
+        raise ValueError("classes must be a non-empty list of distinct class indices, got "
+                         "%r" % (classes,))
+    return classes
+
+
+def heldout_activations(explanation_slice, heldout_sets, classes, progress=True):
+    """h(x) of every held-out image, once, and their labels.
+
+    Args:
+        heldout_sets: class -> model inputs (N_c, 3, H, W) (dict, or list aligned
+            with ``classes``); every image of set c is labelled c.
+    Returns:
+        (z, labels): (N, C, ...) activations and (N,) labels, classes in order.
+    """
+    sets = _per_class("heldout_sets", heldout_sets, classes)
+    zs, ys = [], []
+    for c in tqdm(classes, desc="held-out activations", disable=not progress):
+        zs.append(explanation_slice.h(sets[c]))
+        ys.append(np.full(len(zs[-1]), c, dtype=np.int64))
+    return np.concatenate(zs), np.concatenate(ys)
+
+
+def _row(name, c, labels, original, grid, channels, best):
+    return {"class": name, "class_index": c,
+            "original_recall": recall(original == c, labels == c),
+            "recall": best["recall"], "precision": best["precision"],
+            "top": best["top"], "bottom": best["bottom"], "kept": best["kept"],
+            "channels": channels.tolist(), "n_heldout": grid.n_class,
+            "seconds": grid.seconds}
+
+
+def _compress_class(explanation_slice, z, labels, c, x_influence, grid_kw, by, bottom_by,
+                    with_precision):
+    """Influence, grid and best cell of one class: (scores, grid, best, channels)."""
+    scores, data = class_influence(explanation_slice, x_influence, c, by)
+    low = None if bottom_by is None else channel_scores(data.attribution, bottom_by)
+    grid = recall_grid(explanation_slice, z, labels, c, scores, bottom_scores=low,
+                       with_precision=with_precision, **grid_kw)
+    best = grid.best()
+    channels = kept_channels(scores, best["top"], best["bottom"], low)
+    if not with_precision:     # the best cell's precision, over all held-out images
+        best["precision"] = _cell(explanation_slice, z, labels == c, c, channels, 16)[1]
+    return scores, grid, best, channels
+
+
+PRECISION_GRIDS = ("all", "first", "none")
+
+
+def compression_experiment(explanation_slice, influence_sets, heldout_sets, classes,
+                           class_names=None, tops=None, bottoms=None, by="max",
+                           bottom_by=None, precision_grids="all", progress=True):
+    """Part IV end to end: influence, grid and best cell for each class (Table 1),
+    with the grids for Figure 3.
+
+    h(x) runs once per held-out image for all classes; each class's grid measures
+    recall on its own held-out images and precision over all of them.
+
+    Args:
+        explanation_slice: the slice (``Explanation(model, method).for_layer(19)``);
+            its attribution method sets the influence's resolution.
+        influence_sets: class -> model inputs of the class's influence images (dict,
+            or list aligned with ``classes``).
+        heldout_sets: class -> model inputs of its held-out images (same forms).
+        classes: the class indices, in table order.
+        class_names: one name per class (dict or aligned list); default the index.
+        tops, bottoms: the grid (default :func:`default_grid` of the slice's C).
+        by: channel score for the ranking (:func:`channel_scores`; 'max' as Part II).
+        bottom_by: channel score for the bottom side (default ``by``).
+        precision_grids: which classes get a full precision grid: 'all', 'first'
+            (Figure 3's class only) or 'none'. A class without one is searched on
+            its own images only (about N / N_c times faster); the best cell is then
+            chosen without the precision tie-break, and its precision is measured
+            over all held-out images, so Table 1 is complete either way.
+        progress: tqdm bars.
+    Returns:
+        :class:`ExperimentResult`.
+    """
+    start = time.perf_counter()
+    classes = _check_classes(explanation_slice, classes)
+    names = _per_class("class_names", class_names if class_names is not None
+                       else [str(c) for c in classes], classes)
+    influence = _per_class("influence_sets", influence_sets, classes)
+    if by not in BY or (bottom_by is not None and bottom_by not in BY):
+        raise ValueError("by and bottom_by must be among %s, got %r and %r"
+                         % (list(BY), by, bottom_by))
+    if precision_grids not in PRECISION_GRIDS:
+        raise ValueError("precision_grids must be one of %s, got %r"
+                         % (list(PRECISION_GRIDS), precision_grids))
+    z, labels = heldout_activations(explanation_slice, heldout_sets, classes, progress)
+    original = predict(explanation_slice, z)
+    grid_kw = {"tops": tops, "bottoms": bottoms, "progress": progress}
+    rows, grids, all_scores = [], {}, {}
+    for k, c in enumerate(classes):
+        full = precision_grids == "all" or (precision_grids == "first" and k == 0)
+        all_scores[c], grids[c], best, channels = _compress_class(
+            explanation_slice, z, labels, c, influence[c], grid_kw, by, bottom_by, full)
+        rows.append(_row(names[c], c, labels, original, grids[c], channels, best))
+    return ExperimentResult(rows, grids, all_scores, labels, original,
+                            time.perf_counter() - start)
