@@ -15,7 +15,6 @@ for files without a ``backend`` attribute, such as the official VGG16 file.
 """
 import hashlib
 import os
-import tempfile
 
 import hw3_env  # noqa: F401  (must come before keras)
 
@@ -121,11 +120,15 @@ def read_weight_file(path):
     """Read a Keras HDF5 weight file into an ordered list of (layer name, [arrays]).
 
     Handles both dataset naming styles (Keras 1 ``<layer>_W_1:0``, Keras 2
-    ``<layer>/kernel:0``) since it follows ``weight_names`` in order.
+    ``<layer>/kernel:0``) since it follows ``weight_names`` in order, and both
+    containers (``save_weights`` files, and ``model.save`` files whose weights sit in
+    a ``model_weights`` group).
 
     Returns:
         (layers, attrs): the layers that hold weights, in file order, and the file's
         root attributes (``backend``, ``keras_version``) as strings.
+    Raises:
+        WeightFileError: a missing, truncated, corrupt or non-Keras file.
     """
     import h5py
     if not os.path.exists(path):
@@ -136,19 +139,42 @@ def read_weight_file(path):
         raise WeightFileError("%s is not a readable HDF5 file (%s); it may be truncated "
                               "or corrupt: delete it and download it again" % (path, e))
     with f:
-        group = f["model_weights"] if "model_weights" in f and "layer_names" not in f.attrs else f
-        if "layer_names" not in group.attrs:
-            raise WeightFileError("%s has no 'layer_names' attribute: not a Keras weight "
-                                  "file" % path)
-        attrs = {k: _decode(group.attrs[k]) for k in ("backend", "keras_version")
-                 if k in group.attrs}
-        layers = []
-        for name in (_decode(n) for n in group.attrs["layer_names"]):
-            g = group[name]
-            names = [_decode(n) for n in g.attrs.get("weight_names", [])]
-            if names:
-                layers.append((name, [np.asarray(g[n]) for n in names]))
+        try:
+            return _read_groups(path, f)
+        except WeightFileError:
+            raise
+        except (KeyError, OSError, RuntimeError, ValueError, TypeError) as e:
+            raise WeightFileError("%s: cannot read its layer list (%s: %s); the file is "
+                                  "corrupt or not a Keras weight file"
+                                  % (path, type(e).__name__, e)) from e
+
+
+def _read_groups(path, f):
+    group = f["model_weights"] if "model_weights" in f and "layer_names" not in f.attrs else f
+    if "layer_names" not in group.attrs:
+        raise WeightFileError("%s has no 'layer_names' attribute: not a Keras weight "
+                              "file" % path)
+    attrs = {k: _decode(group.attrs[k]) for k in ("backend", "keras_version")
+             if k in group.attrs}
+    layers = []
+    for name in (_decode(n) for n in group.attrs["layer_names"]):
+        arrays = _read_layer(path, group, name)
+        if arrays:
+            layers.append((name, arrays))
     return layers, attrs
+
+
+def _read_layer(path, group, name):
+    """The arrays of one layer group, in ``weight_names`` order; a missing or
+    unreadable group or dataset (a corrupt file) raises :class:`WeightFileError`."""
+    try:
+        g = group[name]
+        names = [_decode(n) for n in g.attrs.get("weight_names", [])]
+        return [np.asarray(g[n]) for n in names]
+    except (KeyError, OSError, RuntimeError, ValueError, TypeError) as e:
+        raise WeightFileError("%s: cannot read the weights of layer %r (%s: %s); the file "
+                              "is corrupt or not a Keras weight file: delete it and "
+                              "download it again" % (path, name, type(e).__name__, e)) from e
 
 
 def file_uses_correlation(attrs):
@@ -174,9 +200,17 @@ def _flatten_needs_reorder(model):
 
 
 def _reorder_dense_rows(kernel, chw):
+    """Rows of a dense kernel from (h, w, c) flatten order to (c, h, w) order."""
     c, h, w = chw
     return np.ascontiguousarray(
         kernel.reshape(h, w, c, -1).transpose(2, 0, 1, 3).reshape(c * h * w, -1))
+
+
+def _unreorder_dense_rows(kernel, chw):
+    """Inverse of :func:`_reorder_dense_rows`: rows from (c, h, w) to (h, w, c) order."""
+    c, h, w = chw
+    return np.ascontiguousarray(
+        kernel.reshape(c, h, w, -1).transpose(1, 2, 0, 3).reshape(c * h * w, -1))
 
 
 def load_weights(model, path):
@@ -215,9 +249,7 @@ def load_weights(model, path):
         if isinstance(layer, Dense) and first_dense:
             first_dense = False
             if reorder:
-                arrays[0] = _reorder_dense_rows(arrays[0], K.int_shape(layer.input)[1:]
-                                                if len(K.int_shape(layer.input)) == 4
-                                                else _flatten_input_shape(model))
+                arrays[0] = _reorder_dense_rows(arrays[0], _flatten_input_shape(model))
         if not all(np.isfinite(a).all() for a in arrays):
             raise WeightFileError("%s: layer %r holds NaN or infinite values; the file "
                                   "is corrupt" % (path, name))
@@ -235,28 +267,51 @@ def save_weights(model, path, backend="tensorflow"):
     """Write ``model``'s weights as a Keras 2 HDF5 weight file (h5py only).
 
     Kernels are written in the convention ``backend`` names (cross-correlation for
-    'tensorflow', the official files' convention), so :func:`load_weights` reads
-    them back exactly. The file is written to a temporary name and renamed.
+    'tensorflow', the official files' convention; convolution for 'theano'), and the
+    first dense layer in the official (h, w, c) row order whatever the model's
+    Flatten, so :func:`load_weights` reads them back exactly into this model or any
+    other of the same layout. The file is written to a temporary name and renamed;
+    on failure nothing is left.
+
+    Args:
+        model: the model whose weights to write.
+        path: the file to write.
+        backend: 'tensorflow' or 'theano', the kernel convention of the file.
+    Returns:
+        path.
     """
     import h5py
     import keras
+    if backend not in ("tensorflow", "theano"):
+        raise ValueError("backend must be 'tensorflow' (cross-correlation kernels, as in "
+                         "the official files) or 'theano', got %r" % (backend,))
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".part"
-    with h5py.File(tmp, "w") as f:
-        f.attrs["backend"] = backend.encode("utf8")
-        f.attrs["keras_version"] = keras.__version__.encode("utf8")
-        f.attrs["layer_names"] = [l.name.encode("utf8") for l in model.layers]
-        for layer in model.layers:
-            g = f.create_group(layer.name)
-            arrays = K.batch_get_value(layer.weights)
-            names = ["%s/%s:0" % (layer.name, w.name.split("/")[-1].split(":")[0])
-                     for w in layer.weights]
-            if isinstance(layer, Conv2D) and backend != "theano":
-                arrays[0] = flip_kernel(arrays[0])
-            g.attrs["weight_names"] = [n.encode("utf8") for n in names]
-            for n, a in zip(names, arrays):
-                g.create_dataset(n, data=np.asarray(a, dtype=np.float32))
-    os.replace(tmp, path)
+    reorder = _flatten_needs_reorder(model)
+    first_dense = True
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.attrs["backend"] = backend.encode("utf8")
+            f.attrs["keras_version"] = keras.__version__.encode("utf8")
+            f.attrs["layer_names"] = [l.name.encode("utf8") for l in model.layers]
+            for layer in model.layers:
+                g = f.create_group(layer.name)
+                arrays = K.batch_get_value(layer.weights)
+                names = ["%s/%s:0" % (layer.name, w.name.split("/")[-1].split(":")[0])
+                         for w in layer.weights]
+                if isinstance(layer, Conv2D) and backend != "theano":
+                    arrays[0] = flip_kernel(arrays[0])
+                if isinstance(layer, Dense) and first_dense:
+                    first_dense = False
+                    if reorder:
+                        arrays[0] = _unreorder_dense_rows(arrays[0], _flatten_input_shape(model))
+                g.attrs["weight_names"] = [n.encode("utf8") for n in names]
+                for n, a in zip(names, arrays):
+                    g.create_dataset(n, data=np.asarray(a, dtype=np.float32))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
     return path
 
 
@@ -283,44 +338,84 @@ def file_digest(path, algorithm="md5", chunk=1 << 20):
     return h.hexdigest()
 
 
+def _temp_beside(path):
+    """A new, empty temporary file in ``path``'s directory (created with the user's
+    umask, unlike ``mkstemp``'s 0600, so the renamed download has normal permissions).
+    """
+    import secrets
+    directory, base = os.path.split(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    while True:
+        tmp = os.path.join(directory, ".download-%s-%s.part" % (base, secrets.token_hex(4)))
+        try:
+            with open(tmp, "xb"):
+                return tmp
+        except FileExistsError:
+            continue
+
+
+def _fetch(url, out, h, timeout, desc):
+    """Stream ``url`` into the open file ``out``, updating the hash ``h``.
+
+    Returns:
+        (bytes received, bytes announced or None).
+    """
+    import requests
+    from tqdm.std import tqdm
+    got = 0
+    # identity: the announced length is then the length of the file itself.
+    with requests.get(url, stream=True, timeout=timeout,
+                      headers={"Accept-Encoding": "identity"}) as r:
+        r.raise_for_status()
+        encoded = r.headers.get("content-encoding", "identity").lower() != "identity"
+        total = None if encoded else int(r.headers.get("content-length") or 0) or None
+        with tqdm(total=total, unit="B", unit_scale=True, desc=desc, leave=False) as bar:
+            for block in r.iter_content(1 << 20):
+                out.write(block)
+                h.update(block)
+                got += len(block)
+                bar.update(len(block))
+    return got, total
+
+
 def download(url, path, digest, algorithm="md5", desc=None, timeout=60, hint=""):
     """Download ``url`` to ``path`` atomically, checking its digest.
 
     Streams into a temporary file beside ``path`` with a tqdm progress bar, checks the
     length the server announced and the ``algorithm`` digest, then renames. On any
-    failure the temporary file is removed and :class:`DownloadError` names the URL,
-    the path and ``hint``.
+    failure (an interrupt included) the temporary file is removed; errors other than
+    an interrupt become :class:`DownloadError`, naming the URL, the path and ``hint``.
+
+    Args:
+        url: what to download.
+        path: where the file goes (its directory is created).
+        digest: expected hex digest, or None not to check it.
+        algorithm: a :mod:`hashlib` algorithm name.
+        desc: label of the progress bar (default: the file name).
+        timeout: seconds to wait for the server (connect and between blocks).
+        hint: appended to the error message (how to get the file otherwise).
+    Returns:
+        path.
     """
-    import requests
-    from tqdm.auto import tqdm
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".download-", dir=os.path.dirname(os.path.abspath(path)))
+    tmp = _temp_beside(path)
     try:
-        h = hashlib.new(algorithm)
-        got = 0
-        with os.fdopen(fd, "wb") as out:
-            with requests.get(url, stream=True, timeout=timeout) as r:
-                r.raise_for_status()
-                total = int(r.headers.get("content-length") or 0) or None
-                with tqdm(total=total, unit="B", unit_scale=True,
-                          desc=desc or os.path.basename(path), leave=False) as bar:
-                    for block in r.iter_content(1 << 20):
-                        out.write(block)
-                        h.update(block)
-                        got += len(block)
-                        bar.update(len(block))
-        if total is not None and got != total:
-            raise DownloadError("truncated: received %d of %d bytes" % (got, total))
-        if h.hexdigest() != digest:
-            raise DownloadError("%s mismatch: expected %s, got %s"
-                                % (algorithm, digest, h.hexdigest()))
-        os.replace(tmp, path)
-    except Exception as e:
+        try:
+            h = hashlib.new(algorithm)
+            with open(tmp, "wb") as out:
+                got, total = _fetch(url, out, h, timeout, desc or os.path.basename(path))
+            if total is not None and got != total:
+                raise DownloadError("truncated: received %d of %d bytes" % (got, total))
+            if digest is not None and h.hexdigest() != digest.lower():
+                raise DownloadError("%s mismatch: expected %s, got %s"
+                                    % (algorithm, digest, h.hexdigest()))
+            os.replace(tmp, path)
+        except Exception as e:
+            reason = e if isinstance(e, DownloadError) else "%s: %s" % (type(e).__name__, e)
+            raise DownloadError("could not download %s to %s (%s). %s"
+                                % (url, path, reason, hint)) from e
+    finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-        reason = e if isinstance(e, DownloadError) else "%s: %s" % (type(e).__name__, e)
-        raise DownloadError("could not download %s to %s (%s). %s"
-                            % (url, path, reason, hint)) from e
     return path
 
 
@@ -331,17 +426,29 @@ def vgg16_weights(path=None, url=VGG16_WEIGHTS_URL, md5=VGG16_WEIGHTS_MD5):
     existing file with the right md5 is used as it is.
 
     Args:
-        path: where the file lives (default ``models/<official name>``, or the
-            ``HW3_VGG16_WEIGHTS`` environment variable).
+        path: where the file lives (default ``models/<official name>``). When
+            ``path`` is None and the ``HW3_VGG16_WEIGHTS`` environment variable names a
+            file, that file is returned as it is, without the md5 check.
+        url: where to download it from when it is missing.
+        md5: its expected md5 (hex), or None to accept any existing file and not
+            check a download.
     Returns:
         the path.
     Raises:
         DownloadError: no network, a failed or corrupt download (nothing is left).
+        WeightFileError: the file exists but its md5 is wrong.
     """
-    path = path or os.environ.get("HW3_VGG16_WEIGHTS") or os.path.join(MODELS_DIR,
-                                                                        VGG16_WEIGHTS_FILE)
+    if path is None and os.environ.get("HW3_VGG16_WEIGHTS"):
+        # The user's own file (e.g. a converted copy): used as it is; load_weights
+        # still checks its layers, shapes and values.
+        path = os.environ["HW3_VGG16_WEIGHTS"]
+        if not os.path.exists(path):
+            raise WeightFileError("HW3_VGG16_WEIGHTS=%s does not exist; unset it to "
+                                  "download the official file" % path)
+        return path
+    path = path or os.path.join(MODELS_DIR, VGG16_WEIGHTS_FILE)
     if os.path.exists(path):
-        if md5 is None or file_digest(path) == md5:
+        if md5 is None or file_digest(path) == md5.lower():
             return path
         raise WeightFileError("%s exists but its md5 is not %s: delete it and run again "
                               "to download a fresh copy" % (path, md5))
@@ -361,6 +468,9 @@ def resize_crop(image, size=224):
     the centre ``size`` x ``size`` (bilinear, Pillow)."""
     from PIL import Image
     image = _check_image(image)
+    if int(size) != size or size < 1:
+        raise ValueError("size must be a positive integer, got %r" % (size,))
+    size = int(size)
     h, w = image.shape[:2]
     if (h, w) == (size, size):
         return image
@@ -377,9 +487,21 @@ def _check_image(image):
         raise ValueError("images must be uint8 RGB arrays with values 0-255, got dtype %s; "
                          "convert with np.clip(x, 0, 255).astype(np.uint8)" % image.dtype)
     if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError("an image must have shape (H, W, 3) (RGB, channels last), got %r"
-                         % (image.shape,))
+        raise ValueError("an image must have shape (H, W, 3) (RGB, channels last), got %r%s"
+                         % (image.shape, _shape_hint(image.shape)))
+    if min(image.shape[:2]) < 1:
+        raise ValueError("an image must not be empty, got shape %r" % (image.shape,))
     return image
+
+
+def _shape_hint(shape):
+    if len(shape) == 2:
+        return "; for a grayscale image use np.stack([g, g, g], axis=-1)"
+    if len(shape) == 3 and shape[2] == 4:
+        return "; for an RGBA image drop the alpha channel: image[..., :3]"
+    if len(shape) == 3 and shape[0] == 3:
+        return "; for a channels-first image use image.transpose(1, 2, 0)"
+    return ""
 
 
 def preprocess(images, size=224):
@@ -393,9 +515,16 @@ def preprocess(images, size=224):
             (H, W, 3) images of any sizes.
     Returns:
         float32 array (N, 3, size, size).
+    Raises:
+        ValueError: no images, an image that is not uint8 or not (H, W, 3) RGB.
     """
-    if isinstance(images, np.ndarray) and images.ndim == 3:
-        images = [images]
+    if isinstance(images, np.ndarray):
+        if images.ndim == 3:
+            images = [images]
+        elif images.ndim != 4:
+            raise ValueError("preprocess expects one (H, W, 3) image, an (N, H, W, 3) batch "
+                             "or a list of images, got an array of shape %r%s"
+                             % (images.shape, _shape_hint(images.shape)))
     if len(images) == 0:
         raise ValueError("preprocess got no images")
     batch = np.stack([resize_crop(im, size) for im in images]).astype(np.float32)
