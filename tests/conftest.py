@@ -10,3 +10,6 @@ import hw3_env  # noqa: E402,F401  (configures Keras/Theano before any test impo
 _shared = os.path.abspath(os.path.join(ROOT, "..", "shared", "data", "imagenet"))
 if os.path.exists(os.path.join(_shared, "manifest.tsv")):
     os.environ.setdefault("HW3_IMAGE_DIR", _shared)
+
+# Session fixture shared by test files: the full-size VGG16 weight file (528 MB, random).
+from weightfiles import full_vgg16_weights  # noqa: E402,F401

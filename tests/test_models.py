@@ -16,7 +16,6 @@ from keras.layers import Activation, Conv2D, Dense, Flatten  # noqa: E402
 import models  # noqa: E402
 import weightfiles as wf  # noqa: E402
 from helpers import free_port_url, http_server  # noqa: E402
-from weightfiles import full_vgg16_weights  # noqa: E402,F401  (pytest fixture)
 
 SMALL = dict(widths=(4, 8, 8, 16, 16), dense=32, n_classes=10)
 HW = (64, 64)             # 2x2 map entering Flatten: the flatten order matters
