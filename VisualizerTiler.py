@@ -138,3 +138,29 @@ def tile_attributions(images, attributions, titles=None, ncols=4, percentile=99.
             tiler.add(img, "input")
         tiler.add(mask(attr, img), title)
     return tiler
+
+
+def tile_neuron_maps(images, explanations, labels, image_title="image", percentile=99.0):
+    """The images in a first row, then one row per neuron: every image scaled by that
+    neuron's pixel attribution (handout 3.3).
+
+    Args:
+        images: uint8 (N, H, W, 3).
+        explanations: one ExplanationData per neuron, attribution (N, 3, H, W).
+        labels: one title per neuron (used for its row).
+        image_title: title prefix of the first row.
+    Returns:
+        the VisualizerTiler (N columns).
+    """
+    if len(explanations) != len(labels):
+        raise ValueError("got %d explanations but %d labels" % (len(explanations), len(labels)))
+    mask = AttributionMask(percentile)
+    tiler = VisualizerTiler(ncols=len(images))
+    for i, img in enumerate(images):
+        tiler.add(img, "%s %d" % (image_title, i))
+    for data, label in zip(explanations, labels):
+        if len(data.attribution) != len(images):
+            raise ValueError("each explanation needs one attribution per image")
+        for img, attr in zip(images, data.attribution):
+            tiler.add(mask(attr, img), label)
+    return tiler

@@ -39,3 +39,16 @@ def test_tiler_writes_a_figure(tmp_path):
     assert im.size[0] > 100 and im.size[1] > 100
     with pytest.raises(ValueError, match="nothing to draw"):
         VisualizerTiler().figure()
+
+
+def test_tile_neuron_maps_layout():
+    from Explanation import ExplanationData
+    from VisualizerTiler import tile_neuron_maps
+    imgs = np.full((2, 8, 8, 3), 100, np.uint8)
+    a = np.zeros((2, 3, 8, 8))
+    a[:, :, 1, 1] = 1.0
+    t = tile_neuron_maps(imgs, [ExplanationData(a), ExplanationData(-a)], ["n1", "n2"])
+    assert len(t.items) == 6 and t.ncols == 2
+    assert t.items[2][0][1, 1].tolist() == [100, 100, 100] and t.items[2][0].sum() == 300
+    with pytest.raises(ValueError, match="labels"):
+        tile_neuron_maps(imgs, [ExplanationData(a)], ["a", "b"])

@@ -68,7 +68,7 @@ import models
 import test_data
 from AumannShapley import AumannShapley
 from Explanation import Explanation, explain_neurons, top_neurons
-from VisualizerTiler import AttributionMask, VisualizerTiler, attribution_map, tile_attributions
+from VisualizerTiler import attribution_map, tile_attributions, tile_neuron_maps
 
 np.random.seed(0)
 %matplotlib inline
@@ -283,13 +283,9 @@ print("comparative == absolute(sports car) - absolute(convertible):",
 
 code(r"""
 car_maps = explain_neurons(expl, models.CONV4_1, [n_abs, n_comp], x_test)
-tiler = VisualizerTiler(ncols=3)
-for i, img in enumerate(test_cars.images):
-    tiler.add(img, "test sports car %d" % i)
-for label, m in zip(("%s: neuron %d" % (names[sc], n_abs),
-                     "vs %s: neuron %d" % (names[cv], n_comp)), car_maps):
-    for i, img in enumerate(test_cars.images):
-        tiler.add(AttributionMask()(m.attribution[i], img), label)
+tiler = tile_neuron_maps(test_cars.images, car_maps,
+                         ["%s: neuron %d" % (names[sc], n_abs),
+                          "vs %s: neuron %d" % (names[cv], n_comp)], "test sports car")
 tiler.show("Most influential conv4_1 neuron of each query, drawn on the test sports cars")
 """)
 
@@ -330,13 +326,9 @@ print("most influential conv4_1 neuron, %s:" % names[a], p_abs)
 print("most influential conv4_1 neuron, %s vs %s:" % (names[a], names[b]), p_comp)
 show = set_a.subset(3)
 pair_maps = explain_neurons(expl, models.CONV4_1, [p_abs, p_comp], world.preprocess(show.images))
-tiler = VisualizerTiler(ncols=3)
-for i, img in enumerate(show.images):
-    tiler.add(img, "%s %d" % (names[a], i))
-for label, m in zip(("%s: neuron %d" % (names[a], p_abs), "vs %s: neuron %d" % (names[b], p_comp)),
-                    pair_maps):
-    for i, img in enumerate(show.images):
-        tiler.add(AttributionMask()(m.attribution[i], img), label)
+tiler = tile_neuron_maps(show.images, pair_maps,
+                         ["%s: neuron %d" % (names[a], p_abs),
+                          "vs %s: neuron %d" % (names[b], p_comp)], names[a])
 tiler.show("Extra credit: %s vs %s" % (names[a], names[b]))
 display(Markdown(ground_truth.part_summary(world, show, pair_maps, [p_abs, p_comp],
                                            ["absolute", "comparative"], "bed")))
