@@ -50,6 +50,11 @@ def conv_layer_indices(blocks=BLOCKS):
     return idx
 
 
+def _unwritten_zeros(shape, dtype=None):
+    """Kernel initializer for models whose weights come from a file: float32 zeros."""
+    return np.zeros(shape, dtype=np.float32)
+
+
 def VGG_16(weights_path=None, input_shape=(3, 224, 224), widths=VGG16_WIDTHS,
            dense=VGG16_DENSE, n_classes=1000, kernel_initializer="glorot_uniform"):
     """Build the course's VGG16 (channels first, linear top), optionally with weights.
@@ -75,6 +80,10 @@ def VGG_16(weights_path=None, input_shape=(3, 224, 224), widths=VGG16_WIDTHS,
     if len(widths) != len(BLOCKS):
         raise ValueError("widths needs one channel count per block (%d), got %r"
                          % (len(BLOCKS), widths))
+    if weights_path is not None and kernel_initializer == "glorot_uniform":
+        # The file overwrites every kernel: skip the random draw (it costs seconds
+        # and a float64 copy of fc1's 103M weights at the peak).
+        kernel_initializer = _unwritten_zeros
     model = Sequential()
     first = True
     for b, (n, width) in enumerate(zip(BLOCKS, widths), start=1):
@@ -243,7 +252,7 @@ def load_weights(model, path):
         if got != expected:
             raise WeightFileError("%s: layer %r has weights of shapes %s, model layer %r "
                                   "expects %s" % (path, name, got, layer.name, expected))
-        arrays = [a.astype(np.float32) for a in arrays]
+        arrays = [a.astype(np.float32, copy=False) for a in arrays]
         if isinstance(layer, Conv2D) and flip:
             arrays[0] = flip_kernel(arrays[0])
         if isinstance(layer, Dense) and first_dense:
@@ -254,7 +263,9 @@ def load_weights(model, path):
             raise WeightFileError("%s: layer %r holds NaN or infinite values; the file "
                                   "is corrupt" % (path, name))
         values.extend(zip(layer.weights, arrays))
-    K.batch_set_value(values)
+    del file_layers
+    for variable, value in values:   # hand the arrays over without another copy
+        variable.set_value(np.ascontiguousarray(value), borrow=True)
     return model
 
 
