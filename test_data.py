@@ -547,17 +547,18 @@ class World:
     def banner(self, steps):
         """Markdown banner saying which world produced a notebook's outputs."""
         if self.name == "synthetic":
-            what = ("the **synthetic world**: generated 64x64 scenes with ground-truth part "
-                    "masks, explained on a small model of the VGG16 layout trained on them "
-                    "(`models/surrogate.h5`). These are not VGG16's explanations; to "
-                    "regenerate every output with VGG16 and real photographs, run "
-                    "`make notebook` (downloads the 528 MB ImageNet weights and the photos)")
+            head = "These outputs were produced in the synthetic world."
+            body = ("Generated 64x64 scenes with ground-truth part masks, explained on a small "
+                    "model of the VGG16 layout trained on them (`models/surrogate.h5`). They "
+                    "are not VGG16's explanations: to regenerate every output with VGG16 and "
+                    "real photographs, run `make notebook` (it downloads the 528 MB ImageNet "
+                    "weights and the photos).")
         else:
-            what = ("the **ImageNet world**: the course's VGG16 with the official ImageNet "
-                    "weights, on real photographs fetched from pinned, sha256-checked URLs. "
-                    "`make notebook-offline` runs the same cells offline on the synthetic world")
-        return ("> **These outputs were produced in %s.** Path integrals use %d Riemann "
-                "steps.\n" % (what, int(steps)))
+            head = "These outputs were produced in the ImageNet world."
+            body = ("The course's VGG16 with the official ImageNet weights, on real photographs "
+                    "fetched from pinned, sha256-checked URLs. `make notebook-offline` runs "
+                    "the same cells offline on the synthetic world.")
+        return "> **%s** %s Path integrals use %d Riemann steps.\n" % (head, body, int(steps))
 
     def image_list(self, sets):
         """Plain-text list of the images in ``sets`` (class, id, URL): the extra
@@ -648,16 +649,15 @@ class SyntheticWorld(World):
                 "similar_b": (self.classes["similar_b"], "influence", SYNTHETIC_SET_SIZE),
                 }[role]
 
-    def load(self, role, limit=None, size=None, progress=True):
-        from tqdm.std import tqdm
+    def load(self, role, limit=None, size=None, progress=False):
+        """See :meth:`World.load`; generating takes milliseconds, so ``progress`` is
+        accepted for the common interface and shows nothing."""
         c, split, n = self.plan(role)
         limit = _check_limit(limit)
         # Generate at least the default count and cut, so a limited set is always a
         # prefix of the full one (whatever generate() does with n).
         total = max(n, limit or 0)
-        with tqdm(total=total, desc=role, unit="img", disable=not progress) as bar:
-            images, masks = self._synthetic.generate(c, total, split, seed=SYNTHETIC_SEED)
-            bar.update(total)
+        images, masks = self._synthetic.generate(c, total, split, seed=SYNTHETIC_SEED)
         keep = n if limit is None else limit
         images = np.asarray(images, dtype=np.uint8)[:keep]
         masks = {k: np.asarray(m, dtype=bool)[:keep] for k, m in (masks or {}).items()}

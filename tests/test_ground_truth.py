@@ -27,6 +27,8 @@ def test_rank_correlation_and_randomized_copy():
     rng = np.random.RandomState(0)
     a = rng.randn(3, 8, 8)
     assert gt.rank_correlation(a, 2 * a) == pytest.approx(1.0)
+    assert gt.rank_correlation(a, -a) == pytest.approx(-1.0)
+    assert gt.rank_correlation(a, -a, absolute=True) == pytest.approx(1.0)
     model = toys.tiny_vgg()
     rnd = gt.randomized_copy(model, 2, seed=1)
     w0, w1 = model.get_weights(), rnd.get_weights()
@@ -56,3 +58,4 @@ def test_comparative_neuron_finds_the_roof(report):
 
 def test_randomising_top_layers_changes_ig(report):
     assert report["randomized_rank_corr"] < 0.5
+    assert report["randomized_rank_corr_abs"] < 0.95
