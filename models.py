@@ -22,8 +22,50 @@ import numpy as np
 
 K = hw3_env.setup()
 from keras.models import Sequential  # noqa: E402
+import keras.layers  # noqa: E402
+import theano  # noqa: E402
+import theano.tensor as T  # noqa: E402
 from keras.layers import (Activation, Conv2D, Dense, Flatten,  # noqa: E402
-                          MaxPooling2D, ZeroPadding2D)
+                          ZeroPadding2D)
+
+# ---------------------------------------------------------------------------
+# Max-pooling with the gradient of the function
+# ---------------------------------------------------------------------------
+def argmax_pool_2x2(x):
+    """2x2/2 max-pool of a (N, C, H, W) tensor whose gradient reaches exactly one
+    maximum of each window (the first in row-major order).
+
+    The forward value is Theano's ``pool_2d``'s. Its gradient is not: Theano's
+    ``MaxPoolGrad`` passes the incoming gradient to *every* element equal to the
+    window's maximum, so wherever a window holds ties (flat colour, saturated pixels)
+    the gradient is a multiple of the function's derivative, and Integrated Gradients
+    stops satisfying completeness: the gap converges to a non-zero value as the
+    resolution grows. Selecting one maximum by its index restores a true derivative.
+    """
+    n, c, h, w = x.shape
+    windows = x.reshape((n, c, h // 2, 2, w // 2, 2)).dimshuffle(0, 1, 2, 4, 3, 5)
+    windows = windows.reshape((n, c, h // 2, w // 2, 4))
+    first = T.argmax(windows, axis=-1)
+    pick = theano.gradient.disconnected_grad(
+        T.cast(T.eq(T.arange(4), first.dimshuffle(0, 1, 2, 3, "x")), x.dtype))
+    return T.sum(windows * pick, axis=-1)
+
+
+class MaxPooling2D(keras.layers.MaxPooling2D):
+    """Keras' MaxPooling2D, with :func:`argmax_pool_2x2` for the course's 2x2/2
+    channels-first pools (same values, the function's own gradient)."""
+
+    def _pooling_function(self, inputs, pool_size, strides, padding, data_format):
+        shape = K.int_shape(inputs)
+        if (tuple(pool_size) == (2, 2) and tuple(strides) == (2, 2) and padding == "valid"
+                and data_format == "channels_first" and shape[2] is not None
+                and shape[2] % 2 == 0 and shape[3] % 2 == 0):
+            return argmax_pool_2x2(inputs)
+        return super()._pooling_function(inputs, pool_size, strides, padding, data_format)
+
+
+keras.utils.get_custom_objects()["MaxPooling2D"] = MaxPooling2D
+
 
 # ---------------------------------------------------------------------------
 # Layout and layer indices

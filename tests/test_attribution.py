@@ -220,3 +220,16 @@ def test_bad_inputs_raise(vgg):
         top_neurons(np.zeros((4, 2, 2)), k=5)
     with pytest.raises(ValueError, match="baseline"):
         e.for_layer(19).absolute(0).explain(x, baseline=np.zeros((3, 3)))
+
+
+def test_completeness_on_flat_images_with_pooling_ties(vgg):
+    """Flat colour makes max-pool windows tie; the gap must still vanish as the
+    resolution grows (with Theano's tie gradient it converged to a non-zero value)."""
+    x = np.zeros((1,) + toys.TINY_INPUT, np.float32)
+    x[0, 0, 8:40, 8:40], x[0, 1, 20:60, 4:30], x[0, 2] = 60.0, -40.0, 25.0
+    gaps = []
+    for m in (16, 512):
+        d = Explanation(vgg, AumannShapley(resolution=m, batch_size=64)).for_input().absolute(2).explain(x)
+        change = abs(d.attribution.sum() - d.delta[0])
+        gaps.append(abs(d.delta[0]) / change)
+    assert gaps[1] < 0.01 and gaps[1] < gaps[0], gaps

@@ -585,3 +585,29 @@ def test_env_weights_file_is_used_as_is(tmp_path, monkeypatch):
     monkeypatch.setenv("HW3_VGG16_WEIGHTS", str(tmp_path / "missing.h5"))
     with pytest.raises(models.WeightFileError, match="HW3_VGG16_WEIGHTS"):
         models.vgg16_weights()
+
+
+def test_argmax_pool_values_and_gradient_on_ties():
+    """Same values as Theano's pool; on a window of ties the gradient reaches one
+    element (Theano's own MaxPoolGrad gives every tied element the full gradient)."""
+    import theano
+    import theano.tensor as T
+    from theano.tensor.signal.pool import pool_2d
+    x = T.tensor4("x")
+    ours = models.argmax_pool_2x2(x)
+    ref = pool_2d(x, (2, 2), ignore_border=True, mode="max")
+    f = theano.function([x], [ours, ref, T.grad(ours.sum(), x), T.grad(ref.sum(), x)])
+    rng = np.random.RandomState(0)
+    data = rng.randn(2, 3, 6, 8).astype(np.float32)
+    data[0, 0, :2, :2] = 1.5                       # a window of four ties
+    a, b, ga, gb = f(data)
+    np.testing.assert_array_equal(a, b)
+    assert ga[0, 0, :2, :2].sum() == 1.0 and gb[0, 0, :2, :2].sum() == 4.0
+    assert ga.sum() == a.size                      # one unit of gradient per window
+    np.testing.assert_array_equal(ga[1], gb[1])    # no ties: the same gradient
+
+
+def test_vgg_pools_are_the_tie_safe_pool():
+    m = models.VGG_16(input_shape=(3, 64, 64), widths=SMALL["widths"], dense=32, n_classes=10)
+    pools = [l for l in m.layers if "pool" in l.name]
+    assert len(pools) == 5 and all(isinstance(l, models.MaxPooling2D) for l in pools)
