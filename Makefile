@@ -14,7 +14,7 @@ venv: $(STAMP)
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/python -c "import theano, keras, nbval, papermill"
+	$(BIN)/python -c "import hw3_env, theano, keras, nbval, papermill"
 	@rm -f $(VENV)/.installed-*; touch $@
 
 test: $(STAMP)

@@ -74,6 +74,7 @@ class VisualizerTiler(object):
         self.ncols = int(ncols)
         self.size = float(size)
         self.items = []
+        self.suptitle = None
 
     def add(self, image, title=""):
         """Queue an RGB image (H, W, 3) uint8 or an (H, W) map in [0, 1]."""
@@ -85,6 +86,7 @@ class VisualizerTiler(object):
         import matplotlib.pyplot as plt
         if not self.items:
             raise ValueError("nothing to draw: add() images first")
+        suptitle = suptitle or self.suptitle
         n = len(self.items)
         cols = min(self.ncols, n)
         rows = (n + cols - 1) // cols
@@ -96,9 +98,10 @@ class VisualizerTiler(object):
             ax.imshow(img, cmap="inferno" if img.ndim == 2 else None, vmin=0,
                       vmax=1 if img.ndim == 2 else None)
             ax.set_title(title, fontsize=9)
-        if suptitle:
-            fig.suptitle(suptitle, fontsize=11)
         fig.tight_layout()
+        if suptitle:
+            fig.subplots_adjust(top=1 - 0.45 / fig.get_figheight())
+            fig.suptitle(suptitle, fontsize=11)
         return fig
 
     def save(self, path, suptitle=None, dpi=100):
@@ -132,6 +135,7 @@ def tile_attributions(images, attributions, titles=None, ncols=4, percentile=99.
         raise ValueError("got %d images but %d attributions" % (len(images), len(attributions)))
     mask = AttributionMask(percentile, positive_only)
     tiler = VisualizerTiler(ncols=ncols)
+    tiler.suptitle = suptitle
     titles = titles or [""] * len(images)
     for img, attr, title in zip(images, attributions, titles):
         if originals:
@@ -140,9 +144,11 @@ def tile_attributions(images, attributions, titles=None, ncols=4, percentile=99.
     return tiler
 
 
-def tile_neuron_maps(images, explanations, labels, image_title="image", percentile=99.0):
+def tile_neuron_maps(images, explanations, labels, image_title="image", percentile=99.0,
+                     positive_only=True):
     """The images in a first row, then one row per neuron: every image scaled by that
-    neuron's pixel attribution (handout 3.3).
+    neuron's pixel attribution (handout 3.3); by default its positive part, the pixels
+    that raise the neuron's activation.
 
     Args:
         images: uint8 (N, H, W, 3).
@@ -154,7 +160,7 @@ def tile_neuron_maps(images, explanations, labels, image_title="image", percenti
     """
     if len(explanations) != len(labels):
         raise ValueError("got %d explanations but %d labels" % (len(explanations), len(labels)))
-    mask = AttributionMask(percentile)
+    mask = AttributionMask(percentile, positive_only)
     tiler = VisualizerTiler(ncols=len(images))
     for i, img in enumerate(images):
         tiler.add(img, "%s %d" % (image_title, i))

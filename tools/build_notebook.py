@@ -223,7 +223,7 @@ for title, neurons in (("instance", top_inst[:3]), ("class", top_cls[:3])):
     maps = explain_neurons(expl, models.CONV4_1, neurons, x_star[:1])
     tile_attributions(np.repeat(starfish.images[:1], 3, axis=0),
                       np.concatenate([m.attribution for m in maps]),
-                      ["neuron %d" % n for n in neurons],
+                      ["neuron %d" % n for n in neurons], positive_only=True,
                       suptitle="Top 3 conv4_1 neurons (%s explanation) drawn on the first starfish"
                       % title).show()
 """)
@@ -296,15 +296,20 @@ display(Markdown(ground_truth.part_summary(world, test_cars, car_maps, [n_abs, n
 
 md(r"""
 **What is the difference between the two explanations, and what concept does each reveal?**
-The absolute query asks what makes the network say "sports car" at all; its top neuron is a
-feature that every car-like image shares and that raises the sports-car score: the body,
-its wheels and outline, the things that separate a car from the other 999 classes. Since a
-convertible has those too, that neuron says little about *sports car* as opposed to
-*convertible*. The comparative query subtracts the convertible score, so every feature the two
-classes share cancels, and what remains is the feature that distinguishes them: the closed
-roof (the cabin and its windows) that a sports car has and a convertible lacks. Its map on the
-test cars concentrates on the roof line rather than on the whole car. In the synthetic world
-this is measured against the true roof mask in the cell above.
+The absolute query asks what makes the network say "sports car" rather than any other class;
+its top neuron is the feature the sports-car score leans on most over sports-car images, and
+nothing stops that feature from being shared with convertibles (the body, the wheels, the
+outline of a car): such a neuron explains *car* more than *sports car*. The comparative query
+subtracts the convertible score, so every feature the two classes share cancels and what
+remains is what separates them: the closed roof, the cabin and its side windows, which a sports
+car has and a convertible lacks. On photographs one therefore expects the absolute neuron to
+light up the car as a whole and the comparative neuron the roof line. In the synthetic world
+the cell above measures both against the true roof mask. There the roof is the *only*
+systematic difference between a sports car and its twin convertible (everything else is drawn
+from one distribution), so the sports-car score itself depends on the roof and the absolute
+neuron can concentrate on it as well; the comparative query is the one designed to isolate it,
+since the features the twins share cancel in $s_{\text{sports car}} - s_{\text{convertible}}$.
+Neuron maps show positive attribution: the pixels that raise the neuron's activation.
 
 ## 6.3 Extra credit: a similar pair
 
@@ -333,7 +338,7 @@ tiler.show("Extra credit: %s vs %s" % (names[a], names[b]))
 display(Markdown(ground_truth.part_summary(world, show, pair_maps, [p_abs, p_comp],
                                            ["absolute", "comparative"], "bed")))
 listing = world.image_list([set_a, set_b]).splitlines()
-print("%d images; the first three (class, id, URL; all are in data/images.tsv):" % len(listing))
+print("%d images; the first three (class, id, source):" % len(listing))
 print("\n".join(listing[:3]))
 """)
 
@@ -398,20 +403,44 @@ print("each class's compressed recall is the highest of its grid:",
 """)
 
 md(r"""
-**Reading the results.** Keeping every channel reproduces the original model (the last cell of
-the grid), keeping none leaves only the network's bias. A handful of the most positively
-influential channels, together with a few of the most negative ones, recover most of the
-class's recall: the class's essence is concentrated in a few conv4_1 features. The negative
-channels matter because they suppress competing classes; without them the compressed model
-over-predicts $c$ and its precision drops.
+**Reading the results.** Keeping every channel reproduces the original model (checked above),
+and keeping none leaves a constant prediction. Table 1 shows how few of conv4_1's channels,
+the most positively influential ones, recover each class's original recall: the class's
+essence is concentrated in a small set of features. Recall is not the whole story. A model
+that keeps only class $c$'s channels silences the evidence for the other classes, so it says
+"$c$" more often, and its precision over the five classes' held-out images drops below the
+original model's; the precision panel of Figure 3 shows which cells, with more top channels or
+with the most negative channels (evidence *against* $c$), restore it. The best cell is chosen
+by recall alone, as the handout asks, so Table 1's precision is the price of that choice.
+""")
+
+md(r"""
+# Checking the explanations against ground truth
+
+In the synthetic world the right answers are known, so the methods can be graded
+(`ground_truth.py`, also `make ground-truth`), on held-out images:
+
+* `ig_object_ratio`: pixel IG toward each image's true class, mean localisation ratio to the
+  object mask over the ten classes (share of positive attribution on the object divided by the
+  object's share of the image; 1 is chance).
+* `roof_neuron`, `roof_ratio`: the top conv4_1 neuron of the comparative sports car vs
+  convertible explanation, drawn on held-out sports cars, against the true roof mask.
+* `randomized_rank_corr`: the model-randomisation sanity check of Adebayo et al.: re-initialise
+  the top three weighted layers and compare the IG maps before and after (Spearman rank
+  correlation of the signed maps; `_abs` of their magnitudes, which stay more alike because IG
+  multiplies by the input, whatever the weights). An explanation that ignored the model would
+  stay near 1.
 """)
 
 code(r"""
 if world.name == "synthetic":
-    print("Ground truth in the synthetic world (held-out images):")
     ground_truth.report(world, steps=STEPS)
 else:
     print("Ground-truth checks need part masks: run with WORLD = 'synthetic'.")
+""")
+
+code(r"""
+display(Markdown(world.credits_markdown([starfish, cars, convertibles, test_cars, set_a, set_b])))
 """)
 
 md(r"""
