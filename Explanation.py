@@ -405,3 +405,19 @@ def explain_neurons(explanation, layer, neurons, instances):
     """
     pixels = explanation.for_input()
     return [pixels.for_neurons(layer, [int(n)]).explain(instances) for n in neurons]
+
+
+def most_influential(quantity, instances, k=1, by="max"):
+    """The class-level explanation of a quantity and its k most influential neurons.
+
+    Args:
+        quantity: an :class:`ExplanationForQuantity` at a layer slice, e.g.
+            ``Explanation(model).for_layer(19).comparative(c1, c2)``.
+        instances: model inputs (N, 3, H, W): the distribution of interest.
+        k, by: as :func:`top_neurons`.
+    Returns:
+        (indices, data): the top neurons (ints) and the class-level ExplanationData.
+    """
+    data = quantity.explain_class(instances)
+    indices, _ = top_neurons(data.attribution, k=k, by=by)
+    return [int(i) for i in indices], data

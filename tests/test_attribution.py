@@ -233,3 +233,12 @@ def test_completeness_on_flat_images_with_pooling_ties(vgg):
         change = abs(d.attribution.sum() - d.delta[0])
         gaps.append(abs(d.delta[0]) / change)
     assert gaps[1] < 0.01 and gaps[1] < gaps[0], gaps
+
+
+def test_most_influential_is_top_of_class_explanation(vgg):
+    from Explanation import most_influential
+    x = toys.random_inputs(vgg, 3, seed=12, scale=50)
+    q = Explanation(vgg, AumannShapley(resolution=5)).for_layer(models.CONV4_1).absolute(3)
+    idx, data = most_influential(q, x, k=2)
+    expected, _ = top_neurons(q.explain_class(x).attribution, k=2)
+    assert idx == expected.tolist() and data.attribution.shape == q.slice.shape

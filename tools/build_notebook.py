@@ -67,7 +67,7 @@ import ground_truth
 import models
 import test_data
 from AumannShapley import AumannShapley
-from Explanation import Explanation, explain_neurons, top_neurons
+from Explanation import Explanation, explain_neurons, most_influential, top_neurons
 from VisualizerTiler import attribution_map, tile_attributions, tile_neuron_maps
 
 np.random.seed(0)
@@ -264,10 +264,8 @@ convertibles = world.image_set("convertibles", limit=N_IMAGES)
 test_cars = world.image_set("test_sports_cars")
 x_cars, x_conv, x_test = (world.preprocess(s.images) for s in (cars, convertibles, test_cars))
 
-absolute = conv4_1.absolute(sc).explain_class(x_cars)
-comparative = conv4_1.comparative(sc, cv).explain_class(np.concatenate([x_cars, x_conv]))
-n_abs = int(top_neurons(absolute.attribution, k=1)[0][0])
-n_comp = int(top_neurons(comparative.attribution, k=1)[0][0])
+(n_abs,), _ = most_influential(conv4_1.absolute(sc), x_cars)
+(n_comp,), _ = most_influential(conv4_1.comparative(sc, cv), np.concatenate([x_cars, x_conv]))
 print("most influential conv4_1 neuron, %s:" % names[sc], n_abs)
 print("most influential conv4_1 neuron, %s vs %s:" % (names[sc], names[cv]), n_comp)
 """)
@@ -323,10 +321,8 @@ a, b = world.classes["similar_a"], world.classes["similar_b"]
 set_a = world.image_set("similar_a", limit=N_IMAGES)
 set_b = world.image_set("similar_b", limit=N_IMAGES)
 x_a, x_b = world.preprocess(set_a.images), world.preprocess(set_b.images)
-pair_abs = conv4_1.absolute(a).explain_class(x_a)
-pair_comp = conv4_1.comparative(a, b).explain_class(np.concatenate([x_a, x_b]))
-p_abs = int(top_neurons(pair_abs.attribution, k=1)[0][0])
-p_comp = int(top_neurons(pair_comp.attribution, k=1)[0][0])
+(p_abs,), _ = most_influential(conv4_1.absolute(a), x_a)
+(p_comp,), _ = most_influential(conv4_1.comparative(a, b), np.concatenate([x_a, x_b]))
 print("most influential conv4_1 neuron, %s:" % names[a], p_abs)
 print("most influential conv4_1 neuron, %s vs %s:" % (names[a], names[b]), p_comp)
 show = set_a.subset(3)
