@@ -185,14 +185,20 @@ class Explanation(object):
         self.model = model
         self.attribution_method = attribution_method or AumannShapley()
         self._linear = {}   # target key -> (symbolic Q, shared weights)
+        self._slices = {}   # layer -> ExplanationForLayer (its h and g compile once)
 
     def for_layer(self, layer):
         """The slice at ``layer``: z = model.layers[layer].input."""
-        return ExplanationForLayer(self, _check_layer(self.model, layer))
+        return self._slice(_check_layer(self.model, layer))
 
     def for_input(self):
         """The trivial slice z = x: attributions to the input pixels (IG)."""
-        return ExplanationForLayer(self, None)
+        return self._slice(None)
+
+    def _slice(self, layer):
+        if layer not in self._slices:
+            self._slices[layer] = ExplanationForLayer(self, layer)
+        return self._slices[layer]
 
     def _linear_quantity(self, qoi):
         key = qoi.target_key()

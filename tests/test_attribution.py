@@ -242,3 +242,11 @@ def test_most_influential_is_top_of_class_explanation(vgg):
     idx, data = most_influential(q, x, k=2)
     expected, _ = top_neurons(q.explain_class(x).attribution, k=2)
     assert idx == expected.tolist() and data.attribution.shape == q.slice.shape
+
+
+def test_slices_are_built_once(vgg):
+    e = Explanation(vgg)
+    assert e.for_layer(19) is e.for_layer(19) and e.for_input() is e.for_input()
+    x = toys.random_inputs(vgg, 1)
+    e.for_layer(19).g(e.for_layer(19).h(x))
+    assert e.for_layer(19)._g is not None and e.for_layer(19)._h is not None
