@@ -284,13 +284,17 @@ class ExplanationForQuantity(object):
         self.slice = slice_
         self.qoi = qoi
         self.method = slice_.explanation.attribution_method
+        self._custom_q = None   # a custom QoI's symbolic graph, built once
 
     def _compile(self):
         model = self.slice.model
         if isinstance(self.qoi, LinearQoI):
             q = self.slice.explanation._linear_quantity(self.qoi)
         elif callable(self.qoi):
-            q = self.qoi(model)
+            # Built once: a new graph per call would defeat the method's compile cache.
+            if self._custom_q is None:
+                self._custom_q = self.qoi(model)
+            q = self._custom_q
         else:
             raise ValueError("a quantity of interest is a LinearQoI or a function "
                              "model -> symbolic vector, got %r" % (self.qoi,))

@@ -250,3 +250,19 @@ def test_slices_are_built_once(vgg):
     x = toys.random_inputs(vgg, 1)
     e.for_layer(19).g(e.for_layer(19).h(x))
     assert e.for_layer(19)._g is not None and e.for_layer(19)._h is not None
+
+
+def test_custom_quantity_compiles_once_and_matches_linear(vgg):
+    """A QoI given as a function builds its graph once (repeated explain calls reuse the
+    compiled gradient) and equals the built-in absolute() for the same quantity."""
+    x = toys.random_inputs(vgg, 2, seed=13, scale=50)
+    method = AumannShapley(resolution=5)
+    s = Explanation(vgg, method).for_layer(models.CONV4_1)
+    custom = s.for_quantity(lambda model: model.output[:, 4])
+    first = custom.explain(x).attribution
+    n_compiled = len(method._compiled)
+    second = custom.explain(x).attribution
+    assert len(method._compiled) == n_compiled
+    np.testing.assert_array_equal(first, second)
+    ref = s.absolute(4).explain(x).attribution
+    np.testing.assert_allclose(first, ref, rtol=1e-4, atol=1e-5 * np.abs(ref).max())
