@@ -23,8 +23,7 @@ import numpy as np
 K = hw3_env.setup()
 from keras.models import Sequential  # noqa: E402
 import keras.layers  # noqa: E402
-import theano  # noqa: E402
-import theano.tensor as T  # noqa: E402
+from maxpool import max_pool_2x2  # noqa: E402
 from keras.layers import (Activation, Conv2D, Dense, Flatten,  # noqa: E402
                           ZeroPadding2D)
 
@@ -33,22 +32,16 @@ from keras.layers import (Activation, Conv2D, Dense, Flatten,  # noqa: E402
 # ---------------------------------------------------------------------------
 def argmax_pool_2x2(x):
     """2x2/2 max-pool of a (N, C, H, W) tensor whose gradient reaches exactly one
-    maximum of each window (the first in row-major order).
+    maximum of each window (the first in row-major order): :func:`maxpool.max_pool_2x2`.
 
     The forward value is Theano's ``pool_2d``'s. Its gradient is not: Theano's
     ``MaxPoolGrad`` passes the incoming gradient to *every* element equal to the
     window's maximum, so wherever a window holds ties (flat colour, saturated pixels)
     the gradient is a multiple of the function's derivative, and Integrated Gradients
     stops satisfying completeness: the gap converges to a non-zero value as the
-    resolution grows. Selecting one maximum by its index restores a true derivative.
+    resolution grows. Selecting one maximum restores a true derivative.
     """
-    n, c, h, w = x.shape
-    windows = x.reshape((n, c, h // 2, 2, w // 2, 2)).dimshuffle(0, 1, 2, 4, 3, 5)
-    windows = windows.reshape((n, c, h // 2, w // 2, 4))
-    first = T.argmax(windows, axis=-1)
-    pick = theano.gradient.disconnected_grad(
-        T.cast(T.eq(T.arange(4), first.dimshuffle(0, 1, 2, 3, "x")), x.dtype))
-    return T.sum(windows * pick, axis=-1)
+    return max_pool_2x2(x)
 
 
 class MaxPooling2D(keras.layers.MaxPooling2D):
