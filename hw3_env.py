@@ -8,10 +8,12 @@ project does, and so does the notebook's first cell). It
 * selects the Theano backend, ``channels_first`` and ``float32`` for Keras through a
   project-local Keras home (``.keras/keras.json``);
 * sets default ``THEANO_FLAGS``: ``floatX=float32``, a project-local
-  ``base_compiledir`` and a BLAS that links (``-lopenblas`` where Debian's
-  libopenblas is installed, otherwise ``blas.ldflags=``, which makes Theano call
-  NumPy's BLAS through the C API). ``openmp`` is never turned on: with
-  ``blas.ldflags=`` it crashes the process.
+  ``base_compiledir`` and a BLAS that links (:func:`blas_ldflags`): the OpenBLAS
+  that SciPy's wheel ships (LP64, plain ``sgemm_`` symbols; NumPy's ``openblas64_``
+  has suffixed ILP64 symbols and does not link), else Debian's ``-lopenblas``, else
+  ``blas.ldflags=``, which makes Theano call NumPy's BLAS through the C API (about 7%
+  slower on VGG16 gradients). ``openmp`` is never turned on: with ``blas.ldflags=``
+  it crashes the process, and with OpenBLAS it made gradients no faster.
 
 Nothing the user has set is overridden: an existing ``KERAS_BACKEND``,
 ``KERAS_HOME`` or any flag already present in ``THEANO_FLAGS`` wins.
@@ -20,6 +22,8 @@ import collections
 import collections.abc
 import ctypes.util
 import contextlib
+import glob
+import importlib.util
 import io
 import json
 import logging
@@ -35,9 +39,57 @@ for _name in ("Iterable", "Mapping", "MutableMapping", "Sequence", "MutableSeque
         setattr(collections, _name, getattr(collections.abc, _name))
 
 
-def _openblas_links():
-    """True when a system libopenblas is present for ``-lopenblas`` to link."""
-    return ctypes.util.find_library("openblas") is not None
+_LOADED = []   # handles of the bundled BLAS and its runtime libraries, kept loaded
+
+
+def _links_sgemm(path):
+    """True when the shared library at ``path`` loads and exports ``sgemm_``.
+
+    Its companions in the same folder (the wheel's own libgfortran and libquadmath,
+    which it needs but finds by no search path) are loaded first, globally, so the
+    modules Theano compiles against it find them already in the process.
+    """
+    folder = os.path.dirname(path)
+    try:
+        for dep in (sorted(glob.glob(os.path.join(folder, "libquadmath*.so*")))
+                    + sorted(glob.glob(os.path.join(folder, "libgfortran*.so*")))):
+            _LOADED.append(ctypes.CDLL(dep, mode=ctypes.RTLD_GLOBAL))
+        lib = ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+    except OSError:
+        return False
+    _LOADED.append(lib)
+    return hasattr(lib, "sgemm_")
+
+
+def _scipy_openblas():
+    """(folder, file name) of the OpenBLAS bundled in SciPy's wheel, or None."""
+    spec = importlib.util.find_spec("scipy")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    libs = os.path.join(os.path.dirname(list(spec.submodule_search_locations)[0]),
+                        "scipy.libs")
+    for path in sorted(glob.glob(os.path.join(libs, "libopenblas*.so"))):
+        # THEANO_FLAGS is split at commas and blas.ldflags at white space.
+        if not any(c.isspace() or c == "," for c in path) and _links_sgemm(path):
+            return libs, os.path.basename(path)
+    return None
+
+
+def blas_ldflags():
+    """The ``blas.ldflags`` Theano links its BLAS calls with.
+
+    Returns:
+        ``-L<site-packages>/scipy.libs -l:<libopenblas...so>`` when SciPy's wheel
+        bundles a usable OpenBLAS (the pinned SciPy does, so every machine gets the
+        same BLAS), else ``-lopenblas`` when a system libopenblas is installed, else
+        ``''`` (NumPy's BLAS through its C API).
+    """
+    bundled = _scipy_openblas()
+    if bundled:
+        return "-L%s -l:%s" % bundled
+    if ctypes.util.find_library("openblas") is not None:
+        return "-lopenblas"
+    return ""
 
 
 def default_theano_flags():
@@ -46,7 +98,7 @@ def default_theano_flags():
         "floatX": "float32",
         "device": "cpu",
         "base_compiledir": os.path.join(ROOT, ".theano"),
-        "blas.ldflags": "-lopenblas" if _openblas_links() else "",
+        "blas.ldflags": blas_ldflags(),
     }
 
 
