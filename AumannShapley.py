@@ -123,7 +123,10 @@ class AumannShapley(object):
             a = alphas[[k for _, k in chunk]].reshape((-1,) + (1,) * (instances.ndim - 1))
             b = base[idx] if per_instance_base else base[None]
             points = (b + a * (instances[idx] - b)).astype(np.float32)
-            np.add.at(sums, idx, fgrad(points))
+            # idx is sorted: sum each instance's run of rows at once (np.add.at is
+            # unbuffered and cost 10% of a conv4_1 explanation)
+            first, starts = np.unique(idx, return_index=True)
+            sums[first] += np.add.reduceat(fgrad(points), starts, axis=0, dtype=np.float64)
         return (sums / m).astype(np.float32), base
 
     def get_attributions(self, instances, baseline=None, return_convergence_delta=False,
