@@ -24,6 +24,7 @@ K = hw3_env.setup()
 from keras.models import Sequential  # noqa: E402
 import keras.layers  # noqa: E402
 from maxpool import max_pool_2x2  # noqa: E402
+import corr_tiled  # noqa: E402
 from keras.layers import (Activation, Conv2D, Dense, Flatten,  # noqa: E402
                           ZeroPadding2D)
 
@@ -58,6 +59,7 @@ class MaxPooling2D(keras.layers.MaxPooling2D):
 
 
 keras.utils.get_custom_objects()["MaxPooling2D"] = MaxPooling2D
+corr_tiled.register()   # Theano lowers the (stride-1, valid) convolutions to tiled im2col
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,344 @@
+"""Cache-sized im2col convolution for Theano on the CPU (stride 1, 'valid').
+
+Theano's ``CorrMM`` unrolls a whole image into one im2col matrix before its single
+GEMM. At VGG16's first blocks that matrix is huge (conv1_2: 576 x 50176 floats, 115 MB
+per image), so both the unrolling and the GEMM stream it from memory, and the layer
+runs at a third of the machine's GEMM rate. :class:`TiledCorr` and
+:class:`TiledCorrGradInputs` compute the same correlation and input gradient a few
+output rows at a time, so each im2col tile stays in cache, and run the images of a
+batch on all cores at once (OpenMP, one BLAS thread each), like ``CorrMM`` with
+``openmp=True``.
+
+The ops are not built by hand: :func:`register` installs a graph optimizer that
+lowers Theano's abstract 2-d convolutions (and their input gradients) to them whenever
+they fit (float32/float64, stride 1, no dilation, one group, 'valid' borders, which is
+every convolution of the course's VGG16, whose padding is its own ``ZeroPadding2D``
+layer) and Theano links a real OpenBLAS. Everything else, weight gradients included,
+still goes to ``CorrMM``. The correlation computed, for image ``n``, output channel
+``k`` and position ``(i, j)``::
+
+    y[n, k, i, j] = sum_{c, a, b} x[n, c, i + a, j + b] * w[k, c, a, b]
+"""
+import hw3_env  # noqa: F401  (must come before theano)
+
+import theano
+import theano.tensor as T
+from theano.gof import Apply, OpenMPOp, local_optimizer
+from theano.tensor import blas_headers
+from theano.tensor.blas import ldflags
+from theano.tensor.nnet.abstract_conv import AbstractConv2d, AbstractConv2d_gradInputs
+
+__all__ = ["TiledCorr", "TiledCorrGradInputs", "tiled_corr", "tiled_corr_grad_inputs",
+           "register", "usable"]
+
+#: Floats in one im2col tile (per thread): 256 Ki floats = 1 MiB in float32 ...
+TILE_FLOATS = 1 << 18
+#: ... but at least this many output positions (GEMM columns) per tile: single-thread
+#: SGEMM ran 60-86 GFLOP/s on whole VGG16 images and 100-125 on 224-896 columns.
+MIN_COLUMNS = 448
+
+
+def usable():
+    """True when Theano links a real OpenBLAS (the tiled ops need its thread control)."""
+    return "openblas" in theano.config.blas.ldflags and theano.config.cxx != ""
+
+
+_SUPPORT = r"""
+static int hw3_out(PyArrayObject** out, npy_intp* dims, int typenum) {
+    int ok = *out && PyArray_NDIM(*out) == 4 && PyArray_TYPE(*out) == typenum
+             && PyArray_IS_C_CONTIGUOUS(*out);
+    for (int i = 0; ok && i < 4; ++i) ok = PyArray_DIMS(*out)[i] == dims[i];
+    if (ok) return 0;
+    Py_XDECREF(*out);
+    *out = (PyArrayObject*)PyArray_EMPTY(4, dims, typenum, 0);
+    return *out ? 0 : -1;
+}
+
+/* Output rows per tile: as many as keep the im2col tile within `floats`, but at
+   least `min_cols` columns (narrower GEMMs run slower), then evened out so the last
+   tile is not a sliver. */
+static int hw3_tile_rows(npy_intp ckk, npy_intp wo, npy_intp ho, npy_intp floats,
+                         npy_intp min_cols) {
+    npy_intp r = floats / (ckk * wo);
+    npy_intp r_min = (min_cols + wo - 1) / wo;
+    if (r < r_min) r = r_min;
+    if (r < 1) r = 1;
+    if (r > ho) r = ho;
+    npy_intp tiles = (ho + r - 1) / r;
+    return (int)((ho + tiles - 1) / tiles);
+}
+"""
+
+
+class _TiledOp(OpenMPOp):
+    """Shared compile settings: BLAS from ``blas.ldflags``, OpenMP always on."""
+    __props__ = ("tile_floats", "min_columns")
+
+    def __init__(self, tile_floats=TILE_FLOATS, min_columns=MIN_COLUMNS):
+        super().__init__(openmp=True)
+        self.tile_floats = int(tile_floats)
+        self.min_columns = int(min_columns)
+
+    def c_support_code(self):
+        return (blas_headers.blas_header_text() + blas_headers.openblas_threads_text()
+                + _SUPPORT)
+
+    def c_headers(self):
+        return ["<string.h>", "<stdlib.h>"] + super().c_headers()
+
+    def c_libraries(self):
+        return ldflags()
+
+    def c_lib_dirs(self):
+        return ldflags(libs=False, libs_dir=True)
+
+    def c_compile_args(self):
+        return ldflags(libs=False, flags=True) + super().c_compile_args()
+
+    def c_code_cache_version(self):
+        return (1, blas_headers.blas_header_version())
+
+    @staticmethod
+    def _blas(dtype):
+        return ("sgemm_", "float") if dtype == "float32" else ("dgemm_", "double")
+
+    def _parallel_loop(self, dtype, per_tile, fail):
+        """C: allocate one tile per thread, then for each image (in parallel) and each
+        tile of output rows, run ``per_tile`` (which sees n, i0, r, tn, col)."""
+        return r"""
+        const int nthreads = omp_get_max_threads();
+        const int rows = hw3_tile_rows(CKK, Wo, Ho, %(tile)d, %(min_cols)d);
+        %(ctype)s* buf = (%(ctype)s*)malloc(sizeof(%(ctype)s) * (size_t)nthreads
+                                           * (size_t)CKK * rows * Wo);
+        if (!buf) { PyErr_NoMemory(); %(fail)s; }
+        const int saved_threads = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+        #pragma omp parallel for schedule(static)
+        for (npy_intp n = 0; n < N; ++n) {
+            %(ctype)s* col = buf + (size_t)omp_get_thread_num() * CKK * rows * Wo;
+            for (int i0 = 0; i0 < Ho; i0 += rows) {
+                const int r = (Ho - i0 < rows) ? (int)(Ho - i0) : rows;
+                const int tn = r * (int)Wo;
+                %(per_tile)s
+            }
+        }
+        openblas_set_num_threads(saved_threads);
+        free(buf);
+        """ % dict(ctype=dtype, tile=self.tile_floats, min_cols=self.min_columns,
+                   per_tile=per_tile, fail=fail)
+
+
+class TiledCorr(_TiledOp):
+    """``y = corr(x, w)``: x ``(N, C, H, W)``, w ``(K, C, kh, kw)`` -> y
+    ``(N, K, H - kh + 1, W - kw + 1)`` (the formula in the module docstring)."""
+
+    def make_node(self, img, kern):
+        img, kern = T.as_tensor_variable(img), T.as_tensor_variable(kern)
+        if img.ndim != 4 or kern.ndim != 4:
+            raise TypeError("TiledCorr needs 4-d img and kern")
+        if img.dtype not in ("float32", "float64") or kern.dtype != img.dtype:
+            raise TypeError("TiledCorr needs float32 or float64 img and kern of one dtype")
+        bc = (img.broadcastable[0], kern.broadcastable[0], False, False)
+        return Apply(self, [img, kern], [T.TensorType(img.dtype, bc)()])
+
+    def infer_shape(self, node, shapes):
+        (n, _, h, w), (k, _, kh, kw) = shapes
+        return [(n, k, h - kh + 1, w - kw + 1)]
+
+    def c_code(self, node, name, inp, out, sub):
+        img, kern = inp
+        y, = out
+        fail = sub["fail"]
+        gemm, ctype = self._blas(node.inputs[0].dtype)
+        per_tile = r"""
+                const %(ctype)s* xn = xd + (size_t)n * C * H * W;
+                for (int c = 0; c < C; ++c)
+                  for (int a = 0; a < kh; ++a)
+                    for (int b = 0; b < kw; ++b) {
+                      %(ctype)s* dst = col + (size_t)((c * kh + a) * kw + b) * tn;
+                      for (int i = 0; i < r; ++i)
+                        memcpy(dst + (size_t)i * Wo,
+                               xn + ((size_t)c * H + i0 + i + a) * W + b,
+                               sizeof(%(ctype)s) * Wo);
+                    }
+                {
+                  const %(ctype)s one = 1, zero = 0;
+                  char nn = 'N';
+                  int m_ = tn, n_ = K, k_ = CKK, ldc = (int)(Ho * Wo);
+                  %(gemm)s(&nn, &nn, &m_, &n_, &k_, &one, col, &m_, wd, &k_, &zero,
+                           yd + (size_t)n * K * Ho * Wo + (size_t)i0 * Wo, &ldc);
+                }
+        """ % dict(ctype=ctype, gemm=gemm)
+        loop = self._parallel_loop(ctype, per_tile, "{Py_DECREF(xc); Py_DECREF(wc); %s}"
+                                   % fail)
+        return r"""
+        {
+        PyArrayObject* xc = PyArray_GETCONTIGUOUS(%(img)s);
+        if (!xc) { %(fail)s; }
+        PyArrayObject* wc = PyArray_GETCONTIGUOUS(%(kern)s);
+        if (!wc) { Py_DECREF(xc); %(fail)s; }
+        const int N = (int)PyArray_DIMS(xc)[0], C = (int)PyArray_DIMS(xc)[1];
+        const int H = (int)PyArray_DIMS(xc)[2], W = (int)PyArray_DIMS(xc)[3];
+        const int K = (int)PyArray_DIMS(wc)[0], kh = (int)PyArray_DIMS(wc)[2],
+                  kw = (int)PyArray_DIMS(wc)[3];
+        if (PyArray_DIMS(wc)[1] != C || kh > H || kw > W) {
+            PyErr_Format(PyExc_ValueError,
+                         "TiledCorr: image (%%d, %%d, %%d, %%d) and kernel (%%d, %%d, %%d, %%d) "
+                         "do not fit", N, C, H, W, K, (int)PyArray_DIMS(wc)[1], kh, kw);
+            Py_DECREF(xc); Py_DECREF(wc); %(fail)s;
+        }
+        const int Ho = H - kh + 1, Wo = W - kw + 1, CKK = C * kh * kw;
+        npy_intp dims[4] = {N, K, Ho, Wo};
+        if (hw3_out(&%(y)s, dims, PyArray_TYPE(xc))) { Py_DECREF(xc); Py_DECREF(wc); %(fail)s; }
+        const %(ctype)s* xd = (const %(ctype)s*)PyArray_DATA(xc);
+        const %(ctype)s* wd = (const %(ctype)s*)PyArray_DATA(wc);
+        %(ctype)s* yd = (%(ctype)s*)PyArray_DATA(%(y)s);
+        if (N > 0 && K > 0 && Ho > 0 && Wo > 0) {
+        %(loop)s
+        }
+        Py_DECREF(xc); Py_DECREF(wc);
+        }
+        """ % locals()
+
+
+class TiledCorrGradInputs(_TiledOp):
+    """Gradient of :class:`TiledCorr` with respect to its image: from w
+    ``(K, C, kh, kw)`` and the output gradient gy ``(N, K, Ho, Wo)``, gx
+    ``(N, C, Ho + kh - 1, Wo + kw - 1)`` with
+    ``gx[n, c, i + a, j + b] += gy[n, k, i, j] * w[k, c, a, b]``."""
+
+    def make_node(self, kern, topgrad):
+        kern, topgrad = T.as_tensor_variable(kern), T.as_tensor_variable(topgrad)
+        if kern.ndim != 4 or topgrad.ndim != 4:
+            raise TypeError("TiledCorrGradInputs needs 4-d kern and topgrad")
+        if kern.dtype not in ("float32", "float64") or topgrad.dtype != kern.dtype:
+            raise TypeError("TiledCorrGradInputs needs float32 or float64 kern and "
+                            "topgrad of one dtype")
+        bc = (topgrad.broadcastable[0], kern.broadcastable[1], False, False)
+        return Apply(self, [kern, topgrad], [T.TensorType(kern.dtype, bc)()])
+
+    def infer_shape(self, node, shapes):
+        (_, c, kh, kw), (n, _, ho, wo) = shapes
+        return [(n, c, ho + kh - 1, wo + kw - 1)]
+
+    def c_code(self, node, name, inp, out, sub):
+        kern, topgrad = inp
+        gx, = out
+        fail = sub["fail"]
+        gemm, ctype = self._blas(node.inputs[0].dtype)
+        per_tile = r"""
+                {
+                  const %(ctype)s one = 1, zero = 0;
+                  char nn = 'N', tt = 'T';
+                  int m_ = tn, n_ = CKK, k_ = K, lda = (int)(Ho * Wo);
+                  %(gemm)s(&nn, &tt, &m_, &n_, &k_, &one,
+                           gd + (size_t)n * K * Ho * Wo + (size_t)i0 * Wo, &lda,
+                           wd, &n_, &zero, col, &m_);
+                }
+                %(ctype)s* gxn = gxd + (size_t)n * C * H * W;
+                for (int c = 0; c < C; ++c)
+                  for (int a = 0; a < kh; ++a)
+                    for (int b = 0; b < kw; ++b) {
+                      const %(ctype)s* src = col + (size_t)((c * kh + a) * kw + b) * tn;
+                      for (int i = 0; i < r; ++i) {
+                        %(ctype)s* dst = gxn + ((size_t)c * H + i0 + i + a) * W + b;
+                        const %(ctype)s* s = src + (size_t)i * Wo;
+                        for (int j = 0; j < Wo; ++j) dst[j] += s[j];
+                      }
+                    }
+        """ % dict(ctype=ctype, gemm=gemm)
+        loop = self._parallel_loop(ctype, per_tile, "{Py_DECREF(gc); Py_DECREF(wc); %s}"
+                                   % fail)
+        return r"""
+        {
+        PyArrayObject* wc = PyArray_GETCONTIGUOUS(%(kern)s);
+        if (!wc) { %(fail)s; }
+        PyArrayObject* gc = PyArray_GETCONTIGUOUS(%(topgrad)s);
+        if (!gc) { Py_DECREF(wc); %(fail)s; }
+        const int N = (int)PyArray_DIMS(gc)[0], K = (int)PyArray_DIMS(gc)[1];
+        const int Ho = (int)PyArray_DIMS(gc)[2], Wo = (int)PyArray_DIMS(gc)[3];
+        const int C = (int)PyArray_DIMS(wc)[1], kh = (int)PyArray_DIMS(wc)[2],
+                  kw = (int)PyArray_DIMS(wc)[3];
+        if (PyArray_DIMS(wc)[0] != K) {
+            PyErr_Format(PyExc_ValueError,
+                         "TiledCorrGradInputs: kernel has %%d output channels, the "
+                         "gradient %%d", (int)PyArray_DIMS(wc)[0], K);
+            Py_DECREF(gc); Py_DECREF(wc); %(fail)s;
+        }
+        const int H = Ho + kh - 1, W = Wo + kw - 1, CKK = C * kh * kw;
+        npy_intp dims[4] = {N, C, H, W};
+        if (hw3_out(&%(gx)s, dims, PyArray_TYPE(gc))) { Py_DECREF(gc); Py_DECREF(wc); %(fail)s; }
+        const %(ctype)s* gd = (const %(ctype)s*)PyArray_DATA(gc);
+        const %(ctype)s* wd = (const %(ctype)s*)PyArray_DATA(wc);
+        %(ctype)s* gxd = (%(ctype)s*)PyArray_DATA(%(gx)s);
+        memset(gxd, 0, PyArray_NBYTES(%(gx)s));
+        if (N > 0 && C > 0 && Ho > 0 && Wo > 0 && K > 0) {
+        %(loop)s
+        }
+        Py_DECREF(gc); Py_DECREF(wc);
+        }
+        """ % locals()
+
+
+def tiled_corr(img, kern, tile_floats=TILE_FLOATS, min_columns=MIN_COLUMNS):
+    """Symbolic ``TiledCorr(...)(img, kern)`` (see the class; the tile arguments only
+    change speed, and tests use tiny tiles to exercise the tiling)."""
+    return TiledCorr(tile_floats, min_columns)(img, kern)
+
+
+def tiled_corr_grad_inputs(kern, topgrad, tile_floats=TILE_FLOATS, min_columns=MIN_COLUMNS):
+    """Symbolic ``TiledCorrGradInputs(...)(kern, topgrad)`` (see the class)."""
+    return TiledCorrGradInputs(tile_floats, min_columns)(kern, topgrad)
+
+
+def _fits(op, dtype):
+    return (usable() and dtype in ("float32", "float64")
+            and op.border_mode in ("valid", (0, 0)) and tuple(op.subsample) == (1, 1)
+            and tuple(op.filter_dilation) == (1, 1) and op.num_groups == 1
+            and not op.unshared)
+
+
+def _flip(op, kern):
+    return kern[:, :, ::-1, ::-1] if op.filter_flip else kern
+
+
+@local_optimizer([AbstractConv2d])
+def local_tiled_corr(node):
+    """AbstractConv2d -> TiledCorr where it fits (else leave it to CorrMM)."""
+    if not isinstance(node.op, AbstractConv2d):
+        return None
+    img, kern = node.inputs
+    if not (isinstance(img.type, T.TensorType) and isinstance(kern.type, T.TensorType)
+            and img.dtype == kern.dtype and _fits(node.op, img.dtype)):
+        return None
+    out = tiled_corr(img, _flip(node.op, kern))
+    return [T.patternbroadcast(out, node.outputs[0].broadcastable)]
+
+
+@local_optimizer([AbstractConv2d_gradInputs])
+def local_tiled_corr_grad_inputs(node):
+    """AbstractConv2d_gradInputs -> TiledCorrGradInputs where it fits."""
+    if not isinstance(node.op, AbstractConv2d_gradInputs):
+        return None
+    kern, topgrad, _ = node.inputs
+    if not (isinstance(kern.type, T.TensorType) and isinstance(topgrad.type, T.TensorType)
+            and kern.dtype == topgrad.dtype and _fits(node.op, kern.dtype)):
+        return None
+    out = tiled_corr_grad_inputs(_flip(node.op, kern), topgrad)
+    return [T.patternbroadcast(out, node.outputs[0].broadcastable)]
+
+
+_REGISTERED = []
+
+
+def register():
+    """Install the lowering (idempotent), ahead of Theano's own ``CorrMM`` lowering in
+    its group of convolution optimizers. Like any Theano optimization it can be
+    turned off by its tag: ``THEANO_FLAGS=optimizer_excluding=tiled_corr``."""
+    if _REGISTERED:
+        return
+    from theano.tensor.nnet.opt import conv_groupopt
+    for opt in (local_tiled_corr, local_tiled_corr_grad_inputs):
+        conv_groupopt.register(opt.__name__, opt, "fast_compile", "fast_run",
+                               "tiled_corr", position=-1)
+    _REGISTERED.append(True)
