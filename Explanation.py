@@ -319,8 +319,9 @@ class ExplanationForQuantity(object):
 
     def explain_class(self, instances, baseline=None, desc=None):
         """The class-level explanation: the mean of the per-instance explanations
-        over ``instances``, accumulated one image at a time (memory does not grow
-        with the number of images).
+        over ``instances``, accumulated a group of ``method.batch_size`` images at a
+        time (memory does not grow with the number of images; h and the completeness
+        check run once per group).
 
         Returns:
             ExplanationData with attribution of the slice's shape, instance None and
@@ -330,12 +331,16 @@ class ExplanationForQuantity(object):
         total = np.zeros(self.slice.shape, dtype=np.float64)
         deltas = []
         self._compile()
-        for i in tqdm(range(len(x)), desc=desc or "explaining %s" % self.qoi, leave=False):
-            z = self.slice.h(x[i:i + 1])
-            attr, delta = self.method.get_attributions(z, baseline=baseline,
-                                                       return_convergence_delta=True)
-            total += attr[0]
-            deltas.append(delta[0])
+        group = max(1, int(getattr(self.method, "batch_size", 1)))
+        with tqdm(total=len(x), desc=desc or "explaining %s" % self.qoi,
+                  leave=False) as bar:
+            for i in range(0, len(x), group):
+                z = self.slice.h(x[i:i + group])
+                attr, delta = self.method.get_attributions(z, baseline=baseline,
+                                                           return_convergence_delta=True)
+                total += attr.sum(axis=0, dtype=np.float64)
+                deltas.extend(delta)
+                bar.update(len(z))
         return ExplanationData((total / len(x)).astype(np.float32), None,
                                np.asarray(deltas), str(self.qoi))
 

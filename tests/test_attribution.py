@@ -176,6 +176,21 @@ def test_class_explanation_is_mean_of_instances(vgg):
     assert cls.instance is None and cls.attribution.shape == s.slice.shape
 
 
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_class_explanation_does_not_depend_on_grouping(vgg, batch_size):
+    """explain_class works through the images in groups of method.batch_size (one
+    image at a time, or 3 + 1 here): the mean and the gaps are the same."""
+    x = toys.random_inputs(vgg, 4, seed=12, scale=50)
+    ref = Explanation(vgg, AumannShapley(resolution=5, batch_size=10)).for_layer(
+        models.CONV4_1).absolute(3).explain_class(x)
+    got = Explanation(vgg, AumannShapley(resolution=5, batch_size=batch_size)).for_layer(
+        models.CONV4_1).absolute(3).explain_class(x)
+    np.testing.assert_allclose(got.attribution, ref.attribution, rtol=1e-5,
+                               atol=1e-6 * np.abs(ref.attribution).max())
+    np.testing.assert_allclose(got.delta, ref.delta, atol=1e-3)
+    assert len(got.delta) == 4
+
+
 # -- top neurons ---------------------------------------------------------------------
 def test_top_neurons_max_vs_mean():
     a = np.zeros((4, 3, 3))
