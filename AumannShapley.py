@@ -155,8 +155,9 @@ class AumannShapley(object):
 
     def completeness_gap(self, attribution, instances, base):
         """sum_j attribution_j - (Q(z) - Q(z')) per instance."""
-        q = self.quantity(instances)
-        qb = self.quantity(base if base.shape == instances.shape else base[None])
+        base = base if base.shape == instances.shape else base[None]
+        both = self.quantity(np.concatenate([instances, base]))   # one batched call
+        q, qb = both[:len(instances)], both[len(instances):]
         total = attribution.reshape(len(attribution), -1).sum(axis=1, dtype=np.float64)
         return (total - (q.astype(np.float64) - qb.astype(np.float64))).astype(np.float64)
 

@@ -96,7 +96,7 @@ class _TiledOp(OpenMPOp):
         return ldflags(libs=False, flags=True) + super().c_compile_args()
 
     def c_code_cache_version(self):
-        return (1, blas_headers.blas_header_version())
+        return (2, blas_headers.blas_header_version())
 
     @staticmethod
     def _blas(dtype):
@@ -111,9 +111,12 @@ class _TiledOp(OpenMPOp):
         %(ctype)s* buf = (%(ctype)s*)malloc(sizeof(%(ctype)s) * (size_t)nthreads
                                            * (size_t)CKK * rows * Wo);
         if (!buf) { PyErr_NoMemory(); %(fail)s; }
+        /* Images in parallel, one BLAS thread each; with fewer images than threads
+           (a single image, say), images in turn and BLAS's own threads instead. */
+        const int by_image = N >= nthreads;
         const int saved_threads = openblas_get_num_threads();
-        openblas_set_num_threads(1);
-        #pragma omp parallel for schedule(static)
+        if (by_image) openblas_set_num_threads(1);
+        #pragma omp parallel for schedule(static) if (by_image)
         for (npy_intp n = 0; n < N; ++n) {
             %(ctype)s* col = buf + (size_t)omp_get_thread_num() * CKK * rows * Wo;
             for (int i0 = 0; i0 < Ho; i0 += rows) {
@@ -122,7 +125,7 @@ class _TiledOp(OpenMPOp):
                 %(per_tile)s
             }
         }
-        openblas_set_num_threads(saved_threads);
+        if (by_image) openblas_set_num_threads(saved_threads);
         free(buf);
         """ % dict(ctype=dtype, tile=self.tile_floats, min_cols=self.min_columns,
                    per_tile=per_tile, fail=fail)
