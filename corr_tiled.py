@@ -15,12 +15,18 @@ they fit (float32/float64, stride 1, no dilation, one group, 'valid' borders, wh
 every convolution of the course's VGG16, whose padding is its own ``ZeroPadding2D``
 layer) and Theano links a real OpenBLAS. Everything else, weight gradients included,
 still goes to ``CorrMM``. The correlation computed, for image ``n``, output channel
-``k`` and position ``(i, j)``::
+``k`` and position ``(i, j)``, with ``x`` read as zero outside the image when the op
+has a padding (top, bottom, left, right)::
 
-    y[n, k, i, j] = sum_{c, a, b} x[n, c, i + a, j + b] * w[k, c, a, b]
+    y[n, k, i, j] = sum_{c, a, b} x[n, c, i + a - top, j + b - left] * w[k, c, a, b]
+
+:class:`ZeroPad2D` (what ``models.ZeroPadding2D`` computes) is absorbed by a
+following tiled convolution, and its gradient :class:`Crop2D` by the input gradient,
+so VGG16 never materialises its padded maps (they cost 8% of a gradient).
 """
 import hw3_env  # noqa: F401  (must come before theano)
 
+import numpy as np
 import theano
 import theano.tensor as T
 from theano.gof import Apply, OpenMPOp, local_optimizer
@@ -29,13 +35,21 @@ from theano.tensor.blas import ldflags
 from theano.tensor.nnet.abstract_conv import AbstractConv2d, AbstractConv2d_gradInputs
 
 __all__ = ["TiledCorr", "TiledCorrGradInputs", "tiled_corr", "tiled_corr_grad_inputs",
-           "register", "usable"]
+           "ZeroPad2D", "Crop2D", "zero_pad_2d", "register", "usable"]
 
 #: Floats in one im2col tile (per thread): 256 Ki floats = 1 MiB in float32 ...
 TILE_FLOATS = 1 << 18
 #: ... but at least this many output positions (GEMM columns) per tile: single-thread
 #: SGEMM ran 60-86 GFLOP/s on whole VGG16 images and 100-125 on 224-896 columns.
 MIN_COLUMNS = 448
+
+
+def _pads(pad):
+    """(top, bottom, left, right) as non-negative ints."""
+    pad = tuple(int(p) for p in pad)
+    if len(pad) != 4 or min(pad) < 0:
+        raise ValueError("pad must be (top, bottom, left, right) >= 0, got %r" % (pad,))
+    return pad
 
 
 def usable():
@@ -72,12 +86,13 @@ static int hw3_tile_rows(npy_intp ckk, npy_intp wo, npy_intp ho, npy_intp floats
 
 class _TiledOp(OpenMPOp):
     """Shared compile settings: BLAS from ``blas.ldflags``, OpenMP always on."""
-    __props__ = ("tile_floats", "min_columns")
+    __props__ = ("tile_floats", "min_columns", "pad")
 
-    def __init__(self, tile_floats=TILE_FLOATS, min_columns=MIN_COLUMNS):
+    def __init__(self, tile_floats=TILE_FLOATS, min_columns=MIN_COLUMNS, pad=(0, 0, 0, 0)):
         super().__init__(openmp=True)
         self.tile_floats = int(tile_floats)
         self.min_columns = int(min_columns)
+        self.pad = _pads(pad)
 
     def c_support_code(self):
         return (blas_headers.blas_header_text() + blas_headers.openblas_threads_text()
@@ -96,7 +111,10 @@ class _TiledOp(OpenMPOp):
         return ldflags(libs=False, flags=True) + super().c_compile_args()
 
     def c_code_cache_version(self):
-        return (2, blas_headers.blas_header_version())
+        return (3, blas_headers.blas_header_version())
+
+    def _pads_c(self):
+        return "const int PT = %d, PB = %d, PL = %d, PR = %d;" % self.pad
 
     @staticmethod
     def _blas(dtype):
@@ -146,12 +164,14 @@ class TiledCorr(_TiledOp):
 
     def infer_shape(self, node, shapes):
         (n, _, h, w), (k, _, kh, kw) = shapes
-        return [(n, k, h - kh + 1, w - kw + 1)]
+        pt, pb, pl, pr = self.pad
+        return [(n, k, h + pt + pb - kh + 1, w + pl + pr - kw + 1)]
 
     def c_code(self, node, name, inp, out, sub):
         img, kern = inp
         y, = out
         fail = sub["fail"]
+        pads = self._pads_c()
         gemm, ctype = self._blas(node.inputs[0].dtype)
         per_tile = r"""
                 const %(ctype)s* xn = xd + (size_t)n * C * H * W;
@@ -159,10 +179,20 @@ class TiledCorr(_TiledOp):
                   for (int a = 0; a < kh; ++a)
                     for (int b = 0; b < kw; ++b) {
                       %(ctype)s* dst = col + (size_t)((c * kh + a) * kw + b) * tn;
-                      for (int i = 0; i < r; ++i)
-                        memcpy(dst + (size_t)i * Wo,
-                               xn + ((size_t)c * H + i0 + i + a) * W + b,
-                               sizeof(%(ctype)s) * Wo);
+                      /* output column j reads input column j + b - PL: inside for [jlo, jhi) */
+                      int jlo = PL - b, jhi = W + PL - b;
+                      if (jlo < 0) jlo = 0;
+                      if (jhi > Wo) jhi = Wo;
+                      if (jhi < jlo) jhi = jlo;
+                      for (int i = 0; i < r; ++i) {
+                        %(ctype)s* d = dst + (size_t)i * Wo;
+                        const int ii = i0 + i + a - PT;
+                        if (ii < 0 || ii >= H) { memset(d, 0, sizeof(%(ctype)s) * Wo); continue; }
+                        memset(d, 0, sizeof(%(ctype)s) * jlo);
+                        memcpy(d + jlo, xn + ((size_t)c * H + ii) * W + jlo + b - PL,
+                               sizeof(%(ctype)s) * (jhi - jlo));
+                        memset(d + jhi, 0, sizeof(%(ctype)s) * (Wo - jhi));
+                      }
                     }
                 {
                   const %(ctype)s one = 1, zero = 0;
@@ -184,13 +214,14 @@ class TiledCorr(_TiledOp):
         const int H = (int)PyArray_DIMS(xc)[2], W = (int)PyArray_DIMS(xc)[3];
         const int K = (int)PyArray_DIMS(wc)[0], kh = (int)PyArray_DIMS(wc)[2],
                   kw = (int)PyArray_DIMS(wc)[3];
-        if (PyArray_DIMS(wc)[1] != C || kh > H || kw > W) {
+        %(pads)s
+        if (PyArray_DIMS(wc)[1] != C || kh > H + PT + PB || kw > W + PL + PR) {
             PyErr_Format(PyExc_ValueError,
                          "TiledCorr: image (%%d, %%d, %%d, %%d) and kernel (%%d, %%d, %%d, %%d) "
                          "do not fit", N, C, H, W, K, (int)PyArray_DIMS(wc)[1], kh, kw);
             Py_DECREF(xc); Py_DECREF(wc); %(fail)s;
         }
-        const int Ho = H - kh + 1, Wo = W - kw + 1, CKK = C * kh * kw;
+        const int Ho = H + PT + PB - kh + 1, Wo = W + PL + PR - kw + 1, CKK = C * kh * kw;
         npy_intp dims[4] = {N, K, Ho, Wo};
         if (hw3_out(&%(y)s, dims, PyArray_TYPE(xc))) { Py_DECREF(xc); Py_DECREF(wc); %(fail)s; }
         const %(ctype)s* xd = (const %(ctype)s*)PyArray_DATA(xc);
@@ -222,12 +253,14 @@ class TiledCorrGradInputs(_TiledOp):
 
     def infer_shape(self, node, shapes):
         (_, c, kh, kw), (n, _, ho, wo) = shapes
-        return [(n, c, ho + kh - 1, wo + kw - 1)]
+        pt, pb, pl, pr = self.pad
+        return [(n, c, ho + kh - 1 - pt - pb, wo + kw - 1 - pl - pr)]
 
     def c_code(self, node, name, inp, out, sub):
         kern, topgrad = inp
         gx, = out
         fail = sub["fail"]
+        pads = self._pads_c()
         gemm, ctype = self._blas(node.inputs[0].dtype)
         per_tile = r"""
                 {
@@ -243,10 +276,15 @@ class TiledCorrGradInputs(_TiledOp):
                   for (int a = 0; a < kh; ++a)
                     for (int b = 0; b < kw; ++b) {
                       const %(ctype)s* src = col + (size_t)((c * kh + a) * kw + b) * tn;
+                      int jlo = PL - b, jhi = W + PL - b;
+                      if (jlo < 0) jlo = 0;
+                      if (jhi > Wo) jhi = Wo;
                       for (int i = 0; i < r; ++i) {
-                        %(ctype)s* dst = gxn + ((size_t)c * H + i0 + i + a) * W + b;
+                        const int ii = i0 + i + a - PT;
+                        if (ii < 0 || ii >= H) continue;
+                        %(ctype)s* dst = gxn + ((size_t)c * H + ii) * W + b - PL;
                         const %(ctype)s* s = src + (size_t)i * Wo;
-                        for (int j = 0; j < Wo; ++j) dst[j] += s[j];
+                        for (int j = jlo; j < jhi; ++j) dst[j] += s[j];
                       }
                     }
         """ % dict(ctype=ctype, gemm=gemm)
@@ -262,13 +300,19 @@ class TiledCorrGradInputs(_TiledOp):
         const int Ho = (int)PyArray_DIMS(gc)[2], Wo = (int)PyArray_DIMS(gc)[3];
         const int C = (int)PyArray_DIMS(wc)[1], kh = (int)PyArray_DIMS(wc)[2],
                   kw = (int)PyArray_DIMS(wc)[3];
+        %(pads)s
+        if (Ho + kh - 1 - PT - PB < 1 || Wo + kw - 1 - PL - PR < 1) {
+            PyErr_SetString(PyExc_ValueError,
+                            "TiledCorrGradInputs: the padding is larger than the image");
+            Py_DECREF(gc); Py_DECREF(wc); %(fail)s;
+        }
         if (PyArray_DIMS(wc)[0] != K) {
             PyErr_Format(PyExc_ValueError,
                          "TiledCorrGradInputs: kernel has %%d output channels, the "
                          "gradient %%d", (int)PyArray_DIMS(wc)[0], K);
             Py_DECREF(gc); Py_DECREF(wc); %(fail)s;
         }
-        const int H = Ho + kh - 1, W = Wo + kw - 1, CKK = C * kh * kw;
+        const int H = Ho + kh - 1 - PT - PB, W = Wo + kw - 1 - PL - PR, CKK = C * kh * kw;
         npy_intp dims[4] = {N, C, H, W};
         if (hw3_out(&%(gx)s, dims, PyArray_TYPE(gc))) { Py_DECREF(gc); Py_DECREF(wc); %(fail)s; }
         const %(ctype)s* gd = (const %(ctype)s*)PyArray_DATA(gc);
@@ -283,15 +327,91 @@ class TiledCorrGradInputs(_TiledOp):
         """ % locals()
 
 
-def tiled_corr(img, kern, tile_floats=TILE_FLOATS, min_columns=MIN_COLUMNS):
+def tiled_corr(img, kern, tile_floats=TILE_FLOATS, min_columns=MIN_COLUMNS, pad=(0, 0, 0, 0)):
     """Symbolic ``TiledCorr(...)(img, kern)`` (see the class; the tile arguments only
-    change speed, and tests use tiny tiles to exercise the tiling)."""
-    return TiledCorr(tile_floats, min_columns)(img, kern)
+    change speed, and tests use tiny tiles to exercise the tiling). ``pad`` (top,
+    bottom, left, right) reads the image as if zero-padded."""
+    return TiledCorr(tile_floats, min_columns, pad)(img, kern)
 
 
-def tiled_corr_grad_inputs(kern, topgrad, tile_floats=TILE_FLOATS, min_columns=MIN_COLUMNS):
-    """Symbolic ``TiledCorrGradInputs(...)(kern, topgrad)`` (see the class)."""
-    return TiledCorrGradInputs(tile_floats, min_columns)(kern, topgrad)
+def tiled_corr_grad_inputs(kern, topgrad, tile_floats=TILE_FLOATS, min_columns=MIN_COLUMNS,
+                           pad=(0, 0, 0, 0)):
+    """Symbolic ``TiledCorrGradInputs(...)(kern, topgrad)`` (see the class); with
+    ``pad``, the gradient with respect to the unpadded image."""
+    return TiledCorrGradInputs(tile_floats, min_columns, pad)(kern, topgrad)
+
+
+# ---------------------------------------------------------------------------
+# Zero padding, as an op the convolution can absorb
+# ---------------------------------------------------------------------------
+class ZeroPad2D(theano.Op):
+    """Zero-pad the two last axes of a 4-d tensor by (top, bottom, left, right).
+
+    What Keras' ``ZeroPadding2D`` computes (Keras builds it from ``zeros`` and
+    ``set_subtensor``); as one op, a following :class:`TiledCorr` absorbs it, so the
+    padded copy is never made, and its gradient (:class:`Crop2D`) is absorbed by
+    :class:`TiledCorrGradInputs`. Where nothing absorbs it, NumPy computes it.
+    """
+    __props__ = ("pad",)
+
+    def __init__(self, pad):
+        self.pad = _pads(pad)
+
+    def make_node(self, x):
+        x = T.as_tensor_variable(x)
+        if x.ndim != 4:
+            raise TypeError("ZeroPad2D needs a 4-d tensor, got %d-d" % x.ndim)
+        bc = x.broadcastable[:2] + (False, False)
+        return Apply(self, [x], [T.TensorType(x.dtype, bc)()])
+
+    def perform(self, node, inputs, outputs):
+        pt, pb, pl, pr = self.pad
+        outputs[0][0] = np.pad(inputs[0], ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+
+    def infer_shape(self, node, shapes):
+        n, c, h, w = shapes[0]
+        pt, pb, pl, pr = self.pad
+        return [(n, c, h + pt + pb, w + pl + pr)]
+
+    def grad(self, inputs, output_grads):
+        return [Crop2D(self.pad)(output_grads[0])]
+
+
+class Crop2D(theano.Op):
+    """Remove (top, bottom, left, right) rows and columns: the gradient of
+    :class:`ZeroPad2D`."""
+    __props__ = ("pad",)
+
+    def __init__(self, pad):
+        self.pad = _pads(pad)
+
+    def make_node(self, x):
+        x = T.as_tensor_variable(x)
+        if x.ndim != 4:
+            raise TypeError("Crop2D needs a 4-d tensor, got %d-d" % x.ndim)
+        bc = x.broadcastable[:2] + (False, False)
+        return Apply(self, [x], [T.TensorType(x.dtype, bc)()])
+
+    def perform(self, node, inputs, outputs):
+        pt, pb, pl, pr = self.pad
+        x = inputs[0]
+        h, w = x.shape[2], x.shape[3]
+        if pt + pb >= h or pl + pr >= w:
+            raise ValueError("Crop2D: cannot remove %r from a %dx%d map" % (self.pad, h, w))
+        outputs[0][0] = np.ascontiguousarray(x[:, :, pt:h - pb, pl:w - pr])
+
+    def infer_shape(self, node, shapes):
+        n, c, h, w = shapes[0]
+        pt, pb, pl, pr = self.pad
+        return [(n, c, h - pt - pb, w - pl - pr)]
+
+    def grad(self, inputs, output_grads):
+        return [ZeroPad2D(self.pad)(output_grads[0])]
+
+
+def zero_pad_2d(x, pad):
+    """Symbolic zero padding of a (N, C, H, W) tensor by (top, bottom, left, right)."""
+    return ZeroPad2D(pad)(x)
 
 
 def _fits(op, dtype):
@@ -331,6 +451,34 @@ def local_tiled_corr_grad_inputs(node):
     return [T.patternbroadcast(out, node.outputs[0].broadcastable)]
 
 
+@local_optimizer([TiledCorr])
+def local_absorb_pad(node):
+    """TiledCorr(ZeroPad2D(x)) -> TiledCorr{pad}(x): the padded copy is never made."""
+    if not isinstance(node.op, TiledCorr) or any(node.op.pad):
+        return None
+    img, kern = node.inputs
+    if img.owner is None or not isinstance(img.owner.op, ZeroPad2D):
+        return None
+    op = node.op
+    return [tiled_corr(img.owner.inputs[0], kern, op.tile_floats, op.min_columns,
+                       img.owner.op.pad)]
+
+
+@local_optimizer([Crop2D])
+def local_absorb_crop(node):
+    """Crop2D(TiledCorrGradInputs(w, gy)) -> TiledCorrGradInputs{pad}(w, gy)."""
+    if not isinstance(node.op, Crop2D):
+        return None
+    src = node.inputs[0]
+    if src.owner is None or not isinstance(src.owner.op, TiledCorrGradInputs) \
+            or any(src.owner.op.pad):
+        return None
+    op = src.owner.op
+    out = tiled_corr_grad_inputs(*src.owner.inputs, tile_floats=op.tile_floats,
+                                 min_columns=op.min_columns, pad=node.op.pad)
+    return [T.patternbroadcast(out, node.outputs[0].broadcastable)]
+
+
 _REGISTERED = []
 
 
@@ -341,7 +489,10 @@ def register():
     if _REGISTERED:
         return
     from theano.tensor.nnet.opt import conv_groupopt
+    from theano.tensor.opt import register_specialize_device
     for opt in (local_tiled_corr, local_tiled_corr_grad_inputs):
         conv_groupopt.register(opt.__name__, opt, "fast_compile", "fast_run",
                                "tiled_corr", position=-1)
+    for opt in (local_absorb_pad, local_absorb_crop):
+        register_specialize_device(opt, "fast_compile", "fast_run", "tiled_corr")
     _REGISTERED.append(True)

@@ -25,8 +25,7 @@ from keras.models import Sequential  # noqa: E402
 import keras.layers  # noqa: E402
 from maxpool import max_pool_2x2  # noqa: E402
 import corr_tiled  # noqa: E402
-from keras.layers import (Activation, Conv2D, Dense, Flatten,  # noqa: E402
-                          ZeroPadding2D)
+from keras.layers import Activation, Conv2D, Dense, Flatten  # noqa: E402
 
 # ---------------------------------------------------------------------------
 # Max-pooling with the gradient of the function
@@ -58,7 +57,20 @@ class MaxPooling2D(keras.layers.MaxPooling2D):
         return super()._pooling_function(inputs, pool_size, strides, padding, data_format)
 
 
+class ZeroPadding2D(keras.layers.ZeroPadding2D):
+    """Keras' ZeroPadding2D as one Theano op (:class:`corr_tiled.ZeroPad2D`), which the
+    following convolution absorbs: the padded map is never materialised. Same values;
+    channels-last input keeps Keras' own implementation."""
+
+    def call(self, inputs):
+        if self.data_format != "channels_first":
+            return super().call(inputs)
+        (top, bottom), (left, right) = self.padding
+        return corr_tiled.zero_pad_2d(inputs, (top, bottom, left, right))
+
+
 keras.utils.get_custom_objects()["MaxPooling2D"] = MaxPooling2D
+keras.utils.get_custom_objects()["ZeroPadding2D"] = ZeroPadding2D
 corr_tiled.register()   # Theano lowers the (stride-1, valid) convolutions to tiled im2col
 
 

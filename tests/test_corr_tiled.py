@@ -108,3 +108,64 @@ def test_mismatched_shapes_are_a_clear_error():
         ours_gi(np.zeros((2, 3, 3, 3), np.float32), np.zeros((1, 4, 3, 3), np.float32))
     with pytest.raises(TypeError, match="one dtype"):
         corr_tiled.tiled_corr(T.tensor4(dtype="float32"), T.tensor4(dtype="float64"))
+
+
+# -- zero padding absorbed by the convolution ------------------------------------------
+PADS = [(1, 1, 1, 1), (2, 0, 0, 3), (0, 1, 2, 0)]
+
+
+@pytest.mark.parametrize("pad", PADS)
+def test_padded_ops_match_numpy_on_the_padded_image(pad):
+    pt, pb, pl, pr = pad
+    x, w, gy = T.tensor4(), T.tensor4(), T.tensor4()
+    f = theano.function([x, w], corr_tiled.tiled_corr(x, w, 40, 1, pad))
+    g = theano.function([w, gy], corr_tiled.tiled_corr_grad_inputs(w, gy, 40, 1, pad))
+    rng = np.random.RandomState(3)
+    for xs, ws in SHAPES[:3]:
+        xv, wv = rng.randn(*xs).astype("float32"), rng.randn(*ws).astype("float32")
+        xp = np.pad(xv, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+        y = f(xv, wv)
+        np.testing.assert_allclose(y, numpy_corr(xp, wv), rtol=1e-5, atol=1e-5)
+        gyv = rng.randn(*y.shape).astype("float32")
+        gx = g(wv, gyv)
+        assert gx.shape == xv.shape
+        # adjoint of pad-then-correlate: <corr(pad(x)), gy> = <x, gx>
+        np.testing.assert_allclose(np.vdot(y.astype(np.float64), gyv), np.vdot(xv, gx),
+                                   rtol=1e-4)
+
+
+def test_pad_and_crop_ops_and_their_gradients():
+    x = T.tensor4()
+    pad = (2, 0, 1, 3)
+    y = corr_tiled.zero_pad_2d(x, pad)
+    xv = np.random.RandomState(4).randn(2, 3, 4, 5).astype("float32")
+    f = theano.function([x], [y, T.grad((y * y).sum(), x)])
+    yv, gx = f(xv)
+    np.testing.assert_array_equal(yv, np.pad(xv, ((0, 0), (0, 0), (2, 0), (1, 3))))
+    np.testing.assert_allclose(gx, 2 * xv)          # d/dx sum(pad(x)^2) = 2x
+    theano.gradient.verify_grad(lambda v: corr_tiled.zero_pad_2d(v, pad),
+                                [xv.astype(np.float64)], rng=np.random.RandomState(5))
+    with pytest.raises(ValueError, match="top, bottom, left, right"):
+        corr_tiled.zero_pad_2d(x, (1, 1))
+
+
+def _keras_like(mode):
+    """ZeroPad2D -> conv2d -> relu, twice, as models.VGG_16 builds it."""
+    x, w1, w2 = T.tensor4("x"), T.tensor4("w1"), T.tensor4("w2")
+    h = T.nnet.relu(conv2d(corr_tiled.zero_pad_2d(x, (1, 1, 1, 1)), w1))
+    y = T.nnet.relu(conv2d(corr_tiled.zero_pad_2d(h, (1, 1, 1, 1)), w2))
+    return theano.function([x, w1, w2], [y, T.grad(y.sum(), x)], mode=mode)
+
+
+def test_padding_is_absorbed_and_changes_nothing():
+    f, ref = _keras_like(None), _keras_like(WITHOUT)
+    ops = [n.op for n in f.maker.fgraph.toposort()]
+    assert not any(isinstance(op, (corr_tiled.ZeroPad2D, corr_tiled.Crop2D)) for op in ops)
+    assert [op.pad for op in ops if isinstance(op, corr_tiled.TiledCorr)] == [(1, 1, 1, 1)] * 2
+    assert any(isinstance(op, corr_tiled.ZeroPad2D) for op in
+               (n.op for n in ref.maker.fgraph.toposort()))
+    rng = np.random.RandomState(6)
+    args = (rng.randn(3, 2, 7, 6).astype("float32"), rng.randn(4, 2, 3, 3).astype("float32"),
+            rng.randn(5, 4, 3, 3).astype("float32"))
+    for a, b in zip(f(*args), ref(*args)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
