@@ -344,7 +344,34 @@ def tiled_corr_grad_inputs(kern, topgrad, tile_floats=TILE_FLOATS, min_columns=M
 # ---------------------------------------------------------------------------
 # Zero padding, as an op the convolution can absorb
 # ---------------------------------------------------------------------------
-class ZeroPad2D(theano.Op):
+class _PadOp(theano.Op):
+    """Shared by :class:`ZeroPad2D` (``sign`` +1) and :class:`Crop2D` (-1): the last
+    two axes of a 4-d tensor grow or shrink by (top, bottom, left, right), and each
+    op's gradient is the other."""
+    __props__ = ("pad",)
+    sign = 0
+
+    def __init__(self, pad):
+        self.pad = _pads(pad)
+
+    def make_node(self, x):
+        x = T.as_tensor_variable(x)
+        if x.ndim != 4:
+            raise TypeError("%s needs a 4-d tensor, got %d-d" % (type(self).__name__, x.ndim))
+        bc = x.broadcastable[:2] + (False, False)
+        return Apply(self, [x], [T.TensorType(x.dtype, bc)()])
+
+    def infer_shape(self, node, shapes):
+        n, c, h, w = shapes[0]
+        pt, pb, pl, pr = self.pad
+        return [(n, c, h + self.sign * (pt + pb), w + self.sign * (pl + pr))]
+
+    def grad(self, inputs, output_grads):
+        inverse = Crop2D if self.sign > 0 else ZeroPad2D
+        return [inverse(self.pad)(output_grads[0])]
+
+
+class ZeroPad2D(_PadOp):
     """Zero-pad the two last axes of a 4-d tensor by (top, bottom, left, right).
 
     What Keras' ``ZeroPadding2D`` computes (Keras builds it from ``zeros`` and
@@ -352,45 +379,17 @@ class ZeroPad2D(theano.Op):
     padded copy is never made, and its gradient (:class:`Crop2D`) is absorbed by
     :class:`TiledCorrGradInputs`. Where nothing absorbs it, NumPy computes it.
     """
-    __props__ = ("pad",)
-
-    def __init__(self, pad):
-        self.pad = _pads(pad)
-
-    def make_node(self, x):
-        x = T.as_tensor_variable(x)
-        if x.ndim != 4:
-            raise TypeError("ZeroPad2D needs a 4-d tensor, got %d-d" % x.ndim)
-        bc = x.broadcastable[:2] + (False, False)
-        return Apply(self, [x], [T.TensorType(x.dtype, bc)()])
+    sign = 1
 
     def perform(self, node, inputs, outputs):
         pt, pb, pl, pr = self.pad
         outputs[0][0] = np.pad(inputs[0], ((0, 0), (0, 0), (pt, pb), (pl, pr)))
 
-    def infer_shape(self, node, shapes):
-        n, c, h, w = shapes[0]
-        pt, pb, pl, pr = self.pad
-        return [(n, c, h + pt + pb, w + pl + pr)]
 
-    def grad(self, inputs, output_grads):
-        return [Crop2D(self.pad)(output_grads[0])]
-
-
-class Crop2D(theano.Op):
+class Crop2D(_PadOp):
     """Remove (top, bottom, left, right) rows and columns: the gradient of
     :class:`ZeroPad2D`."""
-    __props__ = ("pad",)
-
-    def __init__(self, pad):
-        self.pad = _pads(pad)
-
-    def make_node(self, x):
-        x = T.as_tensor_variable(x)
-        if x.ndim != 4:
-            raise TypeError("Crop2D needs a 4-d tensor, got %d-d" % x.ndim)
-        bc = x.broadcastable[:2] + (False, False)
-        return Apply(self, [x], [T.TensorType(x.dtype, bc)()])
+    sign = -1
 
     def perform(self, node, inputs, outputs):
         pt, pb, pl, pr = self.pad
@@ -399,14 +398,6 @@ class Crop2D(theano.Op):
         if pt + pb >= h or pl + pr >= w:
             raise ValueError("Crop2D: cannot remove %r from a %dx%d map" % (self.pad, h, w))
         outputs[0][0] = np.ascontiguousarray(x[:, :, pt:h - pb, pl:w - pr])
-
-    def infer_shape(self, node, shapes):
-        n, c, h, w = shapes[0]
-        pt, pb, pl, pr = self.pad
-        return [(n, c, h - pt - pb, w - pl - pr)]
-
-    def grad(self, inputs, output_grads):
-        return [ZeroPad2D(self.pad)(output_grads[0])]
 
 
 def zero_pad_2d(x, pad):
