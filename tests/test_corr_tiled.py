@@ -169,3 +169,41 @@ def test_padding_is_absorbed_and_changes_nothing():
             rng.randn(5, 4, 3, 3).astype("float32"))
     for a, b in zip(f(*args), ref(*args)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+# -- kernel layouts: Keras' stored (kh, kw, C, K) kernel is read as it is -------------
+@pytest.mark.parametrize("layout", ["oihw", "hwio"])
+@pytest.mark.parametrize("flip", [False, True])
+def test_kernel_layouts_and_flip_match_numpy(layout, flip):
+    x, w, gy = T.tensor4(), T.tensor4(), T.tensor4()
+    kw = dict(tile_floats=40, min_columns=1, pad=(1, 0, 2, 1), layout=layout, flip=flip)
+    f = theano.function([x, w], corr_tiled.tiled_corr(x, w, **kw))
+    g = theano.function([w, gy], corr_tiled.tiled_corr_grad_inputs(w, gy, **kw))
+    rng = np.random.RandomState(7)
+    xv = rng.randn(3, 4, 6, 7).astype("float32")
+    oihw = rng.randn(5, 4, 3, 2).astype("float32")
+    stored = oihw.transpose(2, 3, 1, 0).copy() if layout == "hwio" else oihw
+    taps = oihw[:, :, ::-1, ::-1] if flip else oihw
+    xp = np.pad(xv, ((0, 0), (0, 0), (1, 0), (2, 1)))
+    y = f(xv, stored)
+    np.testing.assert_allclose(y, numpy_corr(xp, taps), rtol=1e-5, atol=1e-5)
+    gyv = rng.randn(*y.shape).astype("float32")
+    np.testing.assert_allclose(np.vdot(y.astype(np.float64), gyv), np.vdot(xv, g(stored, gyv)),
+                               rtol=1e-4)
+
+
+def test_keras_kernels_are_passed_as_stored():
+    """Keras feeds conv2d W.dimshuffle(3, 2, 0, 1) of its (kh, kw, C, K) kernel: the
+    lowering reads W itself ('hwio', flipped), with the same result as CorrMM."""
+    x, W = T.tensor4("x"), T.tensor4("W")
+    y = T.nnet.relu(conv2d(corr_tiled.zero_pad_2d(x, (1, 1, 1, 1)), W.dimshuffle(3, 2, 0, 1)))
+    outs = [y, T.grad(y.sum(), x)]
+    f = theano.function([x, W], outs)
+    ref = theano.function([x, W], outs, mode=WITHOUT)
+    tiled = [n.op for n in f.maker.fgraph.toposort()
+             if isinstance(n.op, (corr_tiled.TiledCorr, corr_tiled.TiledCorrGradInputs))]
+    assert len(tiled) == 2 and all(op.layout == "hwio" and op.flip for op in tiled)
+    rng = np.random.RandomState(8)
+    args = rng.randn(2, 3, 8, 9).astype("float32"), rng.randn(3, 3, 3, 4).astype("float32")
+    for a, b in zip(f(*args), ref(*args)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
