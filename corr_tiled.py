@@ -28,6 +28,7 @@ import hw3_env  # noqa: F401  (must come before theano)
 
 import numpy as np
 import theano
+import theano.scalar as scal
 import theano.tensor as T
 from theano.gof import Apply, OpenMPOp, local_optimizer
 from theano.tensor import blas_headers
@@ -118,6 +119,16 @@ class _TiledOp(OpenMPOp):
         order = (d[3], d[2], d[0], d[1]) if self.layout == "hwio" else tuple(d)
         return ("const int K = %s, Cw = %s, kh = %s, kw = %s;" % order)
 
+    @staticmethod
+    def _add_bias_c(ctype):
+        """C: add bias[k] to the tile just written (still in cache)."""
+        return r"""
+                for (int k = 0; k < K; ++k) {
+                  %(ctype)s* o = yd + ((size_t)n * K + k) * Ho * Wo + (size_t)i0 * Wo;
+                  const %(ctype)s v = bd[k];
+                  for (int t = 0; t < tn; ++t) o[t] += v;
+                }""" % dict(ctype=ctype)
+
     def _row(self):
         return "(a * kw + b) * C + c" if self.layout == "hwio" else "(c * kh + a) * kw + b"
 
@@ -181,17 +192,24 @@ class _TiledOp(OpenMPOp):
 
 
 class TiledCorr(_TiledOp):
-    """``y = corr(x, w)``: x ``(N, C, H, W)``, w ``(K, C, kh, kw)`` -> y
-    ``(N, K, H - kh + 1, W - kw + 1)`` (the formula in the module docstring)."""
+    """``y = corr(x, w) (+ b)``: x ``(N, C, H, W)``, w ``(K, C, kh, kw)`` (or its
+    'hwio' layout), optional bias b ``(K,)`` -> y ``(N, K, Ho, Wo)`` (the formula in
+    the module docstring; with a padding, Ho = H + top + bottom - kh + 1)."""
 
-    def make_node(self, img, kern):
+    def make_node(self, img, kern, bias=None):
         img, kern = T.as_tensor_variable(img), T.as_tensor_variable(kern)
         if img.ndim != 4 or kern.ndim != 4:
             raise TypeError("TiledCorr needs 4-d img and kern")
         if img.dtype not in ("float32", "float64") or kern.dtype != img.dtype:
             raise TypeError("TiledCorr needs float32 or float64 img and kern of one dtype")
+        inputs = [img, kern]
+        if bias is not None:
+            bias = T.as_tensor_variable(bias)
+            if bias.ndim != 1 or bias.dtype != img.dtype:
+                raise TypeError("TiledCorr's bias must be a %s vector" % img.dtype)
+            inputs.append(bias)
         bc = (img.broadcastable[0], self.kernel_dims(kern.broadcastable)[0], False, False)
-        return Apply(self, [img, kern], [T.TensorType(img.dtype, bc)()])
+        return Apply(self, inputs, [T.TensorType(img.dtype, bc)()])
 
     def infer_shape(self, node, shapes):
         (n, _, h, w) = shapes[0]
@@ -200,7 +218,8 @@ class TiledCorr(_TiledOp):
         return [(n, k, h + pt + pb - kh + 1, w + pl + pr - kw + 1)]
 
     def c_code(self, node, name, inp, out, sub):
-        img, kern = inp
+        img, kern = inp[:2]
+        bias = inp[2] if len(inp) > 2 else None
         y, = out
         fail = sub["fail"]
         pads = self._pads_c()
@@ -240,11 +259,25 @@ class TiledCorr(_TiledOp):
                   %(gemm)s(&nn, &wt, &m_, &n_, &k_, &one, col, &m_, wd, &ldw, &zero,
                            yd + (size_t)n * K * Ho * Wo + (size_t)i0 * Wo, &ldc);
                 }
-        """ % dict(ctype=ctype, gemm=gemm, row=row, ta=ta, tb=tb, wt=wt, ldw=ldw)
-        loop = self._parallel_loop(ctype, per_tile, "{Py_DECREF(xc); Py_DECREF(wc); %s}"
-                                   % fail)
+                %(add_bias)s
+        """ % dict(ctype=ctype, gemm=gemm, row=row, ta=ta, tb=tb, wt=wt, ldw=ldw,
+                   add_bias=self._add_bias_c(ctype) if bias else "")
+        release = "Py_DECREF(xc); Py_DECREF(wc); Py_XDECREF(bsc);"
+        loop = self._parallel_loop(ctype, per_tile, "{%s %s}" % (release, fail))
+        bias_setup = (r"""
+        bsc = PyArray_GETCONTIGUOUS(%(bias)s);
+        if (!bsc) { %(release)s %(fail)s; }
+        if (PyArray_NDIM(bsc) != 1 || PyArray_DIMS(bsc)[0] != K) {
+            PyErr_Format(PyExc_ValueError, "TiledCorr: the bias has %%d values for %%d "
+                         "output channels", (int)PyArray_SIZE(bsc), K);
+            %(release)s %(fail)s;
+        }
+        bd = (const %(ctype)s*)PyArray_DATA(bsc);
+        """ % dict(bias=bias, release=release, fail=fail, ctype=ctype)) if bias else ""
         return r"""
         {
+        PyArrayObject* bsc = NULL;
+        const %(ctype)s* bd = NULL;
         PyArrayObject* xc = PyArray_GETCONTIGUOUS(%(img)s);
         if (!xc) { %(fail)s; }
         PyArrayObject* wc = PyArray_GETCONTIGUOUS(%(kern)s);
@@ -260,16 +293,18 @@ class TiledCorr(_TiledOp):
                          N, C, H, W, K, Cw, kh, kw);
             Py_DECREF(xc); Py_DECREF(wc); %(fail)s;
         }
+        %(bias_setup)s
         const int Ho = H + PT + PB - kh + 1, Wo = W + PL + PR - kw + 1, CKK = C * kh * kw;
         npy_intp dims[4] = {N, K, Ho, Wo};
-        if (hw3_out(&%(y)s, dims, PyArray_TYPE(xc))) { Py_DECREF(xc); Py_DECREF(wc); %(fail)s; }
+        if (hw3_out(&%(y)s, dims, PyArray_TYPE(xc))) { %(release)s %(fail)s; }
         const %(ctype)s* xd = (const %(ctype)s*)PyArray_DATA(xc);
         const %(ctype)s* wd = (const %(ctype)s*)PyArray_DATA(wc);
         %(ctype)s* yd = (%(ctype)s*)PyArray_DATA(%(y)s);
         if (N > 0 && K > 0 && Ho > 0 && Wo > 0) {
         %(loop)s
         }
-        Py_DECREF(xc); Py_DECREF(wc);
+        (void)bd;
+        %(release)s
         }
         """ % locals()
 
@@ -520,10 +555,39 @@ def local_absorb_pad(node):
     """TiledCorr(ZeroPad2D(x)) -> TiledCorr{pad}(x): the padded copy is never made."""
     if not isinstance(node.op, TiledCorr) or any(node.op.pad):
         return None
-    img, kern = node.inputs
+    img = node.inputs[0]
     if img.owner is None or not isinstance(img.owner.op, ZeroPad2D):
         return None
-    return [_with_pad(node.op, img.owner.op.pad)(img.owner.inputs[0], kern)]
+    return [_with_pad(node.op, img.owner.op.pad)(img.owner.inputs[0], *node.inputs[1:])]
+
+
+def _channel_vector(b4):
+    """The (K,) vector behind a (1, K, 1, 1)-broadcastable tensor (a bias), or None."""
+    if b4.ndim != 4 or tuple(b4.broadcastable) != (True, False, True, True):
+        return None
+    owner = b4.owner
+    if owner is not None and isinstance(owner.op, DimShuffle) \
+            and tuple(owner.op.new_order) == ("x", 0, "x", "x"):
+        return owner.inputs[0]
+    return b4.flatten()
+
+
+@local_optimizer([T.Elemwise])
+def local_absorb_bias(node):
+    """TiledCorr(x, w) + b[None, :, None, None] -> TiledCorr(x, w, b): the bias is added
+    to each tile while it is in cache, not in a pass over the whole output."""
+    if not (isinstance(node.op, T.Elemwise) and isinstance(node.op.scalar_op, scal.Add)
+            and len(node.inputs) == 2):
+        return None
+    for conv, other in (node.inputs, node.inputs[::-1]):
+        if conv.owner is not None and isinstance(conv.owner.op, TiledCorr) \
+                and len(conv.owner.inputs) == 2 and len(conv.clients) == 1 \
+                and other.dtype == conv.dtype:
+            bias = _channel_vector(other)
+            if bias is not None:
+                out = conv.owner.op(*conv.owner.inputs, bias)
+                return [T.patternbroadcast(out, node.outputs[0].broadcastable)]
+    return None
 
 
 @local_optimizer([Crop2D])
@@ -553,6 +617,6 @@ def register():
     for opt in (local_tiled_corr, local_tiled_corr_grad_inputs):
         conv_groupopt.register(opt.__name__, opt, "fast_compile", "fast_run",
                                "tiled_corr", position=-1)
-    for opt in (local_absorb_pad, local_absorb_crop):
+    for opt in (local_absorb_pad, local_absorb_crop, local_absorb_bias):
         register_specialize_device(opt, "fast_compile", "fast_run", "tiled_corr")
     _REGISTERED.append(True)

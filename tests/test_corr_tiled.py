@@ -207,3 +207,25 @@ def test_keras_kernels_are_passed_as_stored():
     args = rng.randn(2, 3, 8, 9).astype("float32"), rng.randn(3, 3, 3, 4).astype("float32")
     for a, b in zip(f(*args), ref(*args)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_bias_is_added_inside_the_convolution():
+    """conv2d(...) + b[None, :, None, None], Keras' bias_add, becomes one TiledCorr
+    with a bias input; values and gradients as without the rewrite."""
+    x, W, b = T.tensor4("x"), T.tensor4("W"), T.vector("b")
+    pre = conv2d(corr_tiled.zero_pad_2d(x, (1, 1, 1, 1)), W.dimshuffle(3, 2, 0, 1))
+    y = T.nnet.relu(pre + b.dimshuffle("x", 0, "x", "x"))
+    outs = [y, T.grad(y.sum(), x), T.grad(y.sum(), b)]
+    f = theano.function([x, W, b], outs)
+    ref = theano.function([x, W, b], outs, mode=WITHOUT)
+    convs = [n for n in f.maker.fgraph.toposort() if isinstance(n.op, corr_tiled.TiledCorr)]
+    assert len(convs) == 1 and len(convs[0].inputs) == 3
+    rng = np.random.RandomState(9)
+    args = (rng.randn(2, 3, 8, 9).astype("float32"), rng.randn(3, 3, 3, 4).astype("float32"),
+            rng.randn(4).astype("float32"))
+    for a, c in zip(f(*args), ref(*args)):
+        np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-5)
+    direct = theano.function([x, W, b], corr_tiled.TiledCorr()(x, W, b))
+    with pytest.raises(ValueError, match="bias has 3 values for 4"):
+        direct(np.zeros((1, 4, 5, 5), np.float32), np.zeros((4, 4, 3, 3), np.float32),
+               np.zeros(3, np.float32))
