@@ -153,7 +153,7 @@ class _TiledOp(OpenMPOp):
         return ldflags(libs=False, flags=True) + super().c_compile_args()
 
     def c_code_cache_version(self):
-        return (4, blas_headers.blas_header_version())
+        return (5, blas_headers.blas_header_version())
 
     def _pads_c(self):
         return "const int PT = %d, PB = %d, PL = %d, PR = %d;" % self.pad

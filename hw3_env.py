@@ -93,12 +93,14 @@ def blas_ldflags():
 
 
 def default_theano_flags():
-    """The flags this project wants, as a dict (before merging with the user's)."""
+    """The flags this project wants, as a dict (before merging with the user's). The
+    BLAS default is a function, so it is looked up (and its library loaded) only when
+    the user has not set ``blas.ldflags``."""
     return {
         "floatX": "float32",
         "device": "cpu",
         "base_compiledir": os.path.join(ROOT, ".theano"),
-        "blas.ldflags": blas_ldflags(),
+        "blas.ldflags": blas_ldflags,
     }
 
 
@@ -107,13 +109,15 @@ def merge_theano_flags(user_flags, defaults):
 
     Args:
         user_flags: the current ``THEANO_FLAGS`` value (may be empty).
-        defaults: dict of flag -> value.
+        defaults: dict of flag -> value, or a function of no arguments giving the
+            value, called only when the user has not set that flag.
     Returns:
         the merged comma-separated string.
     """
     items = [f for f in (user_flags or "").split(",") if f.strip()]
     have = {f.split("=", 1)[0].strip() for f in items}
-    items += ["%s=%s" % (k, v) for k, v in defaults.items() if k not in have]
+    items += ["%s=%s" % (k, v() if callable(v) else v)
+              for k, v in defaults.items() if k not in have]
     return ",".join(items)
 
 

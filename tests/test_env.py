@@ -16,6 +16,15 @@ def test_user_flags_win_and_defaults_fill_the_rest():
     assert merged.split(",") == ["floatX=float64", "blas.ldflags=-lmkl", "device=cpu"]
 
 
+def test_a_default_given_as_a_function_is_only_computed_when_needed():
+    def must_not_run():
+        raise AssertionError("looked up although the user set the flag")
+    assert hw3_env.merge_theano_flags("blas.ldflags=", {"blas.ldflags": must_not_run}) \
+        == "blas.ldflags="
+    assert hw3_env.merge_theano_flags("", {"blas.ldflags": lambda: "-lopenblas"}) \
+        == "blas.ldflags=-lopenblas"
+
+
 def test_blas_is_the_openblas_scipy_ships():
     """The pinned SciPy wheel bundles OpenBLAS; Theano links against it (not NumPy's
     C-API fallback), and a gemm compiled with it gives NumPy's product."""
