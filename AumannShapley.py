@@ -21,7 +21,8 @@ import hw3_env  # noqa: F401  (must come before theano)
 import numpy as np
 import theano
 import theano.tensor as T
-from tqdm.std import tqdm
+
+from notebook_tools.progress import progress as _progress
 
 
 class AumannShapley(object):
@@ -117,7 +118,8 @@ class AumannShapley(object):
         alphas = np.arange(1, m + 1, dtype=np.float32) / m
         pairs = [(i, k) for i in range(n) for k in range(m)]
         chunks = range(0, len(pairs), self.batch_size)
-        for start in tqdm(chunks, desc="path gradients", leave=False, disable=not progress):
+        for start in _progress(chunks, desc="path gradients", unit="chunk",
+                               disable=not progress, summary=False):
             chunk = pairs[start:start + self.batch_size]
             idx = np.array([i for i, _ in chunk])
             a = alphas[[k for _, k in chunk]].reshape((-1,) + (1,) * (instances.ndim - 1))
@@ -140,7 +142,7 @@ class AumannShapley(object):
                 sum(attribution) - (Q(z) - Q(z')) (Captum's convergence delta).
                 For influence (ignore_difference_term) the gap is computed for the
                 attribution that influence implies.
-            progress: show a tqdm bar over the chunks.
+            progress: show progress over the chunks.
         Returns:
             float32 array like ``instances`` (and the (N,) gap if asked).
         """

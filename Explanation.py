@@ -30,9 +30,8 @@ from typing import Optional
 import numpy as np
 import theano
 import theano.tensor as T
-from tqdm.std import tqdm
-
 from AumannShapley import AumannShapley, _check_instances
+from notebook_tools.progress import progress
 
 K = hw3_env.setup()
 
@@ -79,9 +78,20 @@ class LinearQoI(object):
         """Index of the layer whose *input* the QoI reads (None: the scores)."""
         return None
 
+    def describe(self, class_names=None):
+        """A label for readers; classes by name when ``class_names`` is given."""
+        return str(self)
+
 
 def _n_classes(model):
     return int(model.output_shape[-1])
+
+
+def _class_label(class_names, c):
+    """The name of class c, or its index when there are no names."""
+    if class_names is not None and 0 <= int(c) < len(class_names):
+        return str(class_names[int(c)])
+    return str(int(c))
 
 
 def _check_class(model, c):
@@ -112,6 +122,9 @@ class ClassQoI(LinearQoI):
     def __str__(self):
         return "s_%d" % self.c
 
+    def describe(self, class_names=None):
+        return "s_%s" % _class_label(class_names, self.c)
+
 
 class ComparativeQoI(ClassQoI):
     """Q = s_c1 - s_c2: what distinguishes class c1 from class c2."""
@@ -127,6 +140,10 @@ class ComparativeQoI(ClassQoI):
 
     def __str__(self):
         return "s_%d - s_%d" % (self.c1, self.c2)
+
+    def describe(self, class_names=None):
+        return "s_%s - s_%s" % (_class_label(class_names, self.c1),
+                                _class_label(class_names, self.c2))
 
 
 class ChannelQoI(LinearQoI):
@@ -179,11 +196,15 @@ class Explanation(object):
         attribution_method: an :class:`AumannShapley` (default: resolution 50,
             attributions). Its resolution, baseline and difference term apply to
             every explanation made from this object.
+        class_names: one name per output class, used in labels and progress
+            (default: ``model.class_names`` when the world set it, else indices).
     """
 
-    def __init__(self, model, attribution_method=None):
+    def __init__(self, model, attribution_method=None, class_names=None):
         self.model = model
         self.attribution_method = attribution_method or AumannShapley()
+        self.class_names = (list(class_names) if class_names is not None
+                            else getattr(model, "class_names", None))
         self._linear = {}   # target key -> (symbolic Q, shared weights)
         self._slices = {}   # layer -> ExplanationForLayer (its h and g compile once)
 
@@ -286,6 +307,12 @@ class ExplanationForQuantity(object):
         self.method = slice_.explanation.attribution_method
         self._custom_q = None   # a custom QoI's symbolic graph, built once
 
+    @property
+    def label(self):
+        """The quantity for readers, classes by name (``s_sports car - s_convertible``)."""
+        describe = getattr(self.qoi, "describe", None)
+        return describe(self.slice.explanation.class_names) if describe else str(self.qoi)
+
     def _compile(self):
         model = self.slice.model
         if isinstance(self.qoi, LinearQoI):
@@ -315,7 +342,7 @@ class ExplanationForQuantity(object):
         self._compile()
         attr, delta = self.method.get_attributions(z, baseline=baseline,
                                                    return_convergence_delta=True)
-        return ExplanationData(attr, x, delta, str(self.qoi))
+        return ExplanationData(attr, x, delta, self.label)
 
     def explain_class(self, instances, baseline=None, desc=None):
         """The class-level explanation: the mean of the per-instance explanations
@@ -332,8 +359,8 @@ class ExplanationForQuantity(object):
         deltas = []
         self._compile()
         group = max(1, int(getattr(self.method, "batch_size", 1)))
-        with tqdm(total=len(x), desc=desc or "explaining %s" % self.qoi,
-                  leave=False) as bar:
+        with progress(total=len(x), desc=desc or "explaining %s" % self.label,
+                      unit="image") as bar:
             for i in range(0, len(x), group):
                 z = self.slice.h(x[i:i + group])
                 attr, delta = self.method.get_attributions(z, baseline=baseline,
@@ -342,7 +369,7 @@ class ExplanationForQuantity(object):
                 deltas.extend(delta)
                 bar.update(len(z))
         return ExplanationData((total / len(x)).astype(np.float32), None,
-                               np.asarray(deltas), str(self.qoi))
+                               np.asarray(deltas), self.label)
 
 
 def _check_inputs(model, x):

@@ -3,35 +3,49 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell md5sum requirements.txt | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | md5sum | cut -c1-12)
 SHARED_IMAGES := $(abspath ../shared/data/imagenet)
 # Offline image source for tests: ../shared beside the clone (CI), unless the user set one.
 export HW3_IMAGE_DIR ?= $(if $(wildcard $(SHARED_IMAGES)/manifest.tsv),$(SHARED_IMAGES),)
+# Every notebook with saved outputs; each is executed from its Jupytext source (notebooks/*.py).
+NOTEBOOKS := hw3_explain.ipynb $(sort $(wildcard notebooks/*.ipynb))
+EXECUTE := $(BIN)/python -m notebook_tools.execute
+# `make run NB=notebooks/x.ipynb WORLD=synthetic` re-executes any one notebook.
+NB ?= hw3_explain.ipynb
+WORLD ?= synthetic
 
-.PHONY: venv test notebook notebook-offline surrogate bench ground-truth clean-cache
+.PHONY: venv test notebook notebook-offline notebooks-offline run surrogate bench ground-truth clean-cache
 
 venv: $(STAMP)
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/python -c "import hw3_env, theano, keras, nbval, papermill"
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e . --config-settings editable_mode=compat 2>&1 | grep -v "^WARNING: Location" || true
+	cd / && $(CURDIR)/$(BIN)/python -c "import hw3_env, Explanation, theano_ops, notebook_tools.execute, theano, keras, nbval, papermill, jupytext"
 	@rm -f $(VENV)/.installed-*; touch $@
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
-	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax hw3_explain.ipynb
+	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax $(NOTEBOOKS)
 
+# Each target runs into a temporary file: a failed run leaves the saved notebook as it was.
 notebook: $(STAMP)
-	$(BIN)/papermill --log-level WARNING hw3_explain.ipynb hw3_explain.ipynb -p WORLD imagenet
+	$(EXECUTE) hw3_explain.ipynb -p WORLD imagenet
 
 notebook-offline: $(STAMP)
-	$(BIN)/papermill --log-level WARNING hw3_explain.ipynb hw3_explain.ipynb -p WORLD synthetic
+	$(EXECUTE) hw3_explain.ipynb -p WORLD synthetic
+
+notebooks-offline: $(STAMP)
+	@for nb in $(NOTEBOOKS); do $(EXECUTE) $$nb -p WORLD synthetic || exit 1; done
+
+run: $(STAMP)
+	$(EXECUTE) $(NB) -p WORLD $(WORLD)
 
 surrogate: $(STAMP)
-	$(BIN)/python train_surrogate.py
+	$(BIN)/python -m synthetic_world.train_surrogate
 
 ground-truth: $(STAMP)
-	$(BIN)/python ground_truth.py
+	$(BIN)/python -m evaluation.ground_truth
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -r benchmarks/requirements.txt 2>&1 | grep -v "^WARNING: Location" || true

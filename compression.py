@@ -61,9 +61,9 @@ from dataclasses import dataclass, field
 from typing import Dict, List
 
 import numpy as np
-from tqdm.std import tqdm
+from notebook_tools.progress import progress as _progress
 
-from Explanation import _check_slice, neuron_scores, top_neurons
+from Explanation import _check_slice, _class_label, neuron_scores, top_neurons
 
 K = hw3_env.setup()
 
@@ -89,7 +89,12 @@ def channel_scores(attribution, by="max"):
     return neuron_scores(attribution, by)
 
 
-def class_influence(explanation_slice, x_influence, c, by="max", baseline=None):
+def _names(explanation_slice):
+    return getattr(getattr(explanation_slice, "explanation", None), "class_names", None)
+
+
+def class_influence(explanation_slice, x_influence, c, by="max", baseline=None,
+                    name=None):
     """The influence of each slice channel on class c over the class's images.
 
     Class-level explanation (DoI: the mean over ``x_influence`` of each image's
@@ -102,6 +107,8 @@ def class_influence(explanation_slice, x_influence, c, by="max", baseline=None):
         c: the class index.
         by: per-channel aggregate, see :func:`channel_scores`.
         baseline: overrides the method's baseline (slice space).
+        name: the class's name for the progress label (default: the slice's
+            class names, else the index).
     Returns:
         (scores, data): float64 (C,) channel scores, and the
         :class:`Explanation.ExplanationData` (``data.attribution`` is the (C, H, W)
@@ -110,7 +117,8 @@ def class_influence(explanation_slice, x_influence, c, by="max", baseline=None):
     if by not in BY:
         raise ValueError("by must be one of %s, got %r" % (list(BY), by))
     data = explanation_slice.absolute(c).explain_class(
-        x_influence, baseline=baseline, desc="influence on class %d" % c)
+        x_influence, baseline=baseline,
+        desc="influence on %s" % (name or _class_label(_names(explanation_slice), c)))
     return channel_scores(data.attribution, by), data
 
 
@@ -376,7 +384,7 @@ def _grid_inputs(explanation_slice, z, labels, c, scores, tops, bottoms):
 
 def recall_grid(explanation_slice, z_heldout_all, labels, c, scores, tops=None,
                 bottoms=None, progress=True, bottom_scores=None, with_precision=True,
-                batch_size=16):
+                batch_size=16, name=None):
     """Recall and precision of every (t, b) compression for class c (Figure 3).
 
     Args:
@@ -387,11 +395,13 @@ def recall_grid(explanation_slice, z_heldout_all, labels, c, scores, tops=None,
         c: the class index.
         scores: (C,) channel scores of class c (:func:`class_influence`).
         tops, bottoms: kept counts (default :func:`default_grid`).
-        progress: tqdm bar over the grid cells.
+        progress: show progress over the grid cells.
         bottom_scores: scores the bottom side ranks by (default ``scores``).
         with_precision: False evaluates the class-c images only (recall; the
             precision grid stays NaN), N / N_c times faster.
         batch_size: images per call of g.
+        name: the class's name for the progress label (default: the slice's class
+            names, else the index).
     Returns:
         :class:`Grid`. Cells keeping the same channels are evaluated once.
     """
@@ -405,7 +415,8 @@ def recall_grid(explanation_slice, z_heldout_all, labels, c, scores, tops=None,
     done = {}
     start = time.perf_counter()
     cells = list(itertools.product(range(len(tops)), range(len(bottoms))))
-    for i, j in tqdm(cells, desc="grid for class %d" % c, disable=not progress):
+    label = name or _class_label(_names(explanation_slice), c)
+    for i, j in _progress(cells, desc="grid for %s" % label, unit="cell", disable=not progress):
         ch = kept_channels(s, tops[i], bottoms[j], bottom_scores)
         if ch.tobytes() not in done:
             done[ch.tobytes()] = _cell(explanation_slice, z, is_c, c, ch, batch_size)
@@ -574,7 +585,8 @@ def heldout_activations(explanation_slice, heldout_sets, classes, progress=True)
     """
     sets = _per_class("heldout_sets", heldout_sets, classes)
     zs, ys = [], []
-    for c in tqdm(classes, desc="held-out activations", disable=not progress):
+    for c in _progress(classes, desc="held-out activations", unit="class",
+                       disable=not progress):
         zs.append(explanation_slice.h(sets[c]))
         ys.append(np.full(len(zs[-1]), c, dtype=np.int64))
     return np.concatenate(zs), np.concatenate(ys)
@@ -590,11 +602,11 @@ def _row(name, c, labels, original, grid, channels, best):
 
 
 def _compress_class(explanation_slice, z, labels, c, x_influence, grid_kw, by, bottom_by,
-                    with_precision):
+                    with_precision, name=None):
     """Influence, grid and best cell of one class: (scores, grid, best, channels)."""
-    scores, data = class_influence(explanation_slice, x_influence, c, by)
+    scores, data = class_influence(explanation_slice, x_influence, c, by, name=name)
     low = None if bottom_by is None else channel_scores(data.attribution, bottom_by)
-    grid = recall_grid(explanation_slice, z, labels, c, scores, bottom_scores=low,
+    grid = recall_grid(explanation_slice, z, labels, c, scores, bottom_scores=low, name=name,
                        with_precision=with_precision, **grid_kw)
     best = grid.best()
     channels = kept_channels(scores, best["top"], best["bottom"], low)
@@ -631,7 +643,7 @@ def compression_experiment(explanation_slice, influence_sets, heldout_sets, clas
             its own images only (about N / N_c times faster); the best cell is then
             chosen without the precision tie-break, and its precision is measured
             over all held-out images, so Table 1 is complete either way.
-        progress: tqdm bars.
+        progress: show progress.
     Returns:
         :class:`ExperimentResult`.
     """
@@ -646,14 +658,18 @@ def compression_experiment(explanation_slice, influence_sets, heldout_sets, clas
     if precision_grids not in PRECISION_GRIDS:
         raise ValueError("precision_grids must be one of %s, got %r"
                          % (list(PRECISION_GRIDS), precision_grids))
-    z, labels = heldout_activations(explanation_slice, heldout_sets, classes, progress)
-    original = predict(explanation_slice, z)
     grid_kw = {"tops": tops, "bottoms": bottoms, "progress": progress}
     rows, grids, all_scores = [], {}, {}
-    for k, c in enumerate(classes):
-        full = precision_grids == "all" or (precision_grids == "first" and k == 0)
-        all_scores[c], grids[c], best, channels = _compress_class(
-            explanation_slice, z, labels, c, influence[c], grid_kw, by, bottom_by, full)
-        rows.append(_row(names[c], c, labels, original, grids[c], channels, best))
+    with _progress(total=len(classes), desc="compressing %d classes" % len(classes),
+                   unit="class", disable=not progress) as bar:
+        z, labels = heldout_activations(explanation_slice, heldout_sets, classes, progress)
+        original = predict(explanation_slice, z)
+        for k, c in enumerate(classes):
+            full = precision_grids == "all" or (precision_grids == "first" and k == 0)
+            all_scores[c], grids[c], best, channels = _compress_class(
+                explanation_slice, z, labels, c, influence[c], grid_kw, by, bottom_by, full,
+                name=names[c])
+            rows.append(_row(names[c], c, labels, original, grids[c], channels, best))
+            bar.update(1)
     return ExperimentResult(rows, grids, all_scores, labels, original,
                             time.perf_counter() - start)

@@ -23,8 +23,8 @@ import numpy as np
 K = hw3_env.setup()
 from keras.models import Sequential  # noqa: E402
 import keras.layers  # noqa: E402
-from maxpool import max_pool_2x2  # noqa: E402
-import corr_tiled  # noqa: E402
+from theano_ops.maxpool import max_pool_2x2  # noqa: E402
+from theano_ops import corr_tiled  # noqa: E402
 from keras.layers import Activation, Conv2D, Dense, Flatten  # noqa: E402
 
 # ---------------------------------------------------------------------------
@@ -32,7 +32,7 @@ from keras.layers import Activation, Conv2D, Dense, Flatten  # noqa: E402
 # ---------------------------------------------------------------------------
 def argmax_pool_2x2(x):
     """2x2/2 max-pool of a (N, C, H, W) tensor whose gradient reaches exactly one
-    maximum of each window (the first in row-major order): :func:`maxpool.max_pool_2x2`.
+    maximum of each window (the first in row-major order): :func:`theano_ops.maxpool.max_pool_2x2`.
 
     The forward value is Theano's ``pool_2d``'s. Its gradient is not: Theano's
     ``MaxPoolGrad`` passes the incoming gradient to *every* element equal to the
@@ -58,7 +58,7 @@ class MaxPooling2D(keras.layers.MaxPooling2D):
 
 
 class ZeroPadding2D(keras.layers.ZeroPadding2D):
-    """Keras' ZeroPadding2D as one Theano op (:class:`corr_tiled.ZeroPad2D`), which the
+    """Keras' ZeroPadding2D as one Theano op (:class:`theano_ops.corr_tiled.ZeroPad2D`), which the
     following convolution absorbs: the padded map is never materialised. Same values;
     channels-last input keeps Keras' own implementation."""
 
@@ -421,7 +421,7 @@ def _fetch(url, out, h, timeout, desc):
         (bytes received, bytes announced or None).
     """
     import requests
-    from tqdm.std import tqdm
+    from notebook_tools.progress import progress
     got = 0
     # identity: the announced length is then the length of the file itself.
     with requests.get(url, stream=True, timeout=timeout,
@@ -429,7 +429,8 @@ def _fetch(url, out, h, timeout, desc):
         r.raise_for_status()
         encoded = r.headers.get("content-encoding", "identity").lower() != "identity"
         total = None if encoded else int(r.headers.get("content-length") or 0) or None
-        with tqdm(total=total, unit="B", unit_scale=True, desc=desc, leave=False) as bar:
+        with progress(total=total, unit="B", desc="downloading %s" % desc,
+                      summary=False) as bar:
             for block in r.iter_content(1 << 20):
                 out.write(block)
                 h.update(block)
@@ -441,7 +442,7 @@ def _fetch(url, out, h, timeout, desc):
 def download(url, path, digest, algorithm="md5", desc=None, timeout=60, hint=""):
     """Download ``url`` to ``path`` atomically, checking its digest.
 
-    Streams into a temporary file beside ``path`` with a tqdm progress bar, checks the
+    Streams into a temporary file beside ``path`` with a progress display, checks the
     length the server announced and the ``algorithm`` digest, then renames. On any
     failure (an interrupt included) the temporary file is removed; errors other than
     an interrupt become :class:`DownloadError`, naming the URL, the path and ``hint``.

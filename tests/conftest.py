@@ -1,8 +1,9 @@
 import os
 import sys
 
+# The project itself is installed (editable) into .venv by README's commands; the shared
+# test helpers and toy models of this folder are imported by name.
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import hw3_env  # noqa: E402,F401  (configures Keras/Theano before any test imports them)

@@ -1,4 +1,4 @@
-"""The tiled im2col convolution (corr_tiled.py) against an independent NumPy
+"""The tiled im2col convolution (theano_ops/corr_tiled.py) against an independent NumPy
 correlation and against Theano's own CorrMM, and its lowering from conv2d."""
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ import theano.tensor as T
 from theano.tensor.nnet import conv2d
 from theano.tensor.nnet.corr import CorrMM, CorrMM_gradInputs
 
-import corr_tiled
+from theano_ops import corr_tiled
 
 pytestmark = pytest.mark.skipif(not corr_tiled.usable(),
                                 reason="Theano links no OpenBLAS here")

@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-import ground_truth as gt
+from evaluation import ground_truth as gt
 import toys
 
 
@@ -41,8 +41,7 @@ def test_rank_correlation_and_randomized_copy():
 
 @pytest.fixture(scope="module")
 def report():
-    pytest.importorskip("synthetic")
-    import synthetic
+    from synthetic_world import scenes as synthetic
     if not os.path.exists(synthetic.SURROGATE_PATH):
         pytest.skip("surrogate weights not trained yet")
     return gt.report(n=12, steps=32, verbose=False)

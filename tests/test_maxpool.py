@@ -1,11 +1,11 @@
-"""The C max-pool op (maxpool.py): values, first-argmax gradient, C = NumPy, errors."""
+"""The C max-pool op (theano_ops/maxpool.py): values, first-argmax gradient, C = NumPy, errors."""
 import numpy as np
 import pytest
 import theano
 import theano.tensor as T
 from theano.tensor.signal.pool import pool_2d
 
-import maxpool
+from theano_ops import maxpool
 
 PY = theano.compile.Mode(linker="py", optimizer="fast_run")
 

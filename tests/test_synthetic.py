@@ -1,11 +1,11 @@
-"""The synthetic world (synthetic.py) and the surrogate model (train_surrogate.py)."""
+"""The synthetic world (synthetic_world/scenes.py) and the surrogate model (synthetic_world/train_surrogate.py)."""
 import json
 import os
 
 import numpy as np
 import pytest
 
-import synthetic as S
+from synthetic_world import scenes as S
 
 FLAT_A = (255, 0, 255)
 FLAT_B = (0, 255, 0)
@@ -206,7 +206,7 @@ def test_committed_weights_reproduce_the_recorded_accuracy(record):
 
 
 def test_train_surrogate_main_smoke(tmp_path):
-    import train_surrogate
+    from synthetic_world import train_surrogate
     out = str(tmp_path / 'tiny.h5')
     rec = train_surrogate.main(['--epochs', '1', '--n-train-per-class', '3', '--twin-weight', '2',
                                 '--batch-size', '8', '--widths', '2', '2', '2', '2', '2',

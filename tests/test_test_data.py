@@ -445,10 +445,10 @@ def test_image_set_checks_its_fields():
 
 
 # ---------------------------------------------------------------------------
-# The synthetic world (needs synthetic.py)
+# The synthetic world (synthetic_world)
 # ---------------------------------------------------------------------------
 def test_synthetic_world():
-    synthetic = pytest.importorskip("synthetic")
+    from synthetic_world import scenes as synthetic
     w = test_data.load_world("synthetic")
     assert w.name == "synthetic" and w.image_size == synthetic.IMAGE_SIZE
     assert w.class_names == list(synthetic.CLASS_NAMES)

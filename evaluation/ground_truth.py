@@ -7,7 +7,7 @@
   re-initialising the top layers must change the explanations; we report the Spearman
   rank correlation of the attribution maps before and after.
 
-``python ground_truth.py`` (``make ground-truth``) prints the numbers for the committed
+``python -m evaluation.ground_truth`` (``make ground-truth``) prints the numbers for the committed
 surrogate model.
 """
 import hw3_env  # noqa: F401
@@ -175,7 +175,7 @@ def part_summary(world, image_set, explanations, neurons, labels, part):
 
 def _heldout(cls, n):
     """(images, masks) of ``n`` held-out synthetic images of class ``cls``."""
-    import synthetic
+    from synthetic_world import scenes as synthetic
     return synthetic.generate(cls, n, "heldout")
 
 

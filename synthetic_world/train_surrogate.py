@@ -2,7 +2,7 @@
 
 The surrogate is the course's VGG16 layout (13 convolutions, 2x2 pools, two dense
 relu layers, a *linear* score layer) at reduced width on 64x64 inputs, trained on
-freshly generated 'train' scenes every epoch (:mod:`synthetic`), with softmax
+freshly generated 'train' scenes every epoch (:mod:`synthetic_world.scenes`), with softmax
 cross-entropy on the linear scores (the saved model stays linear) and Adam with a
 cosine learning-rate decay. A plain VGG without batch normalisation starts badly from
 scratch on 'caffe'-preprocessed inputs (pixel values of +-128), so the He-normal
@@ -17,8 +17,8 @@ confusion matrix), wall time, command line and library versions.
 
 Usage::
 
-    python train_surrogate.py [--epochs 16] [--n-train-per-class 400] [--twin-weight 3]
-                              [--seed 0] [--out models/surrogate.h5]
+    python -m synthetic_world.train_surrogate [--epochs 16] [--n-train-per-class 400] [--twin-weight 3]
+                                           [--seed 0] [--out models/surrogate.h5]
 """
 import argparse
 import json
@@ -32,7 +32,7 @@ import numpy as np
 
 K = hw3_env.setup()
 import models  # noqa: E402
-import synthetic  # noqa: E402
+from synthetic_world import scenes as synthetic  # noqa: E402
 
 DEFAULTS = {'epochs': 16, 'n_train_per_class': 400, 'seed': 0, 'batch_size': 32,
             'lr': 1e-3, 'min_lr': 2e-5, 'n_heldout_per_class': 100, 'twin_weight': 3,
@@ -215,7 +215,7 @@ def make_record(args, history, accuracy, wall_time, argv):
         'heldout_confusion': accuracy['confusion'],
         'history': history,
         'wall_time_seconds': round(wall_time, 1),
-        'command': ' '.join(['python', 'train_surrogate.py'] + list(argv)),
+        'command': ' '.join(['python', '-m', 'synthetic_world.train_surrogate'] + list(argv)),
         'versions': versions(),
     }
 

@@ -814,7 +814,7 @@ def surrogate_record(path=None):
     path = record_path(path or SURROGATE_PATH)
     if not os.path.exists(path):
         raise ValueError('no surrogate record at %s: train the surrogate with '
-                         '`make surrogate` (python train_surrogate.py)' % path)
+                         '`make surrogate` (python -m synthetic_world.train_surrogate)' % path)
     with open(path, encoding='utf8') as f:
         return json.load(f)
 

@@ -1,0 +1,179 @@
+"""Execute a notebook from its Jupytext source, and keep the saved one if the run fails.
+
+Every notebook of the project is a pair: the ``.ipynb`` that graders open, with its
+saved outputs, and a percent-format ``.py`` (its cells, the reviewable source). The
+pairing is in the notebook's metadata (``jupytext.formats``): ``notebooks/x.ipynb``
+pairs with ``notebooks/x.py``, and ``hw3_explain.ipynb`` at the top level with
+``notebooks/hw3_explain.py``. Jupyter with Jupytext keeps both in step when you edit.
+
+:func:`execute` reads the source, runs it with papermill into a temporary file and
+replaces the saved notebook only when every cell ran. When a cell fails, the saved
+notebook is left as it was, the partial run is kept beside it as ``x.failed.ipynb``
+and :class:`NotebookFailed` says which cell failed with what.
+
+Command line (what the Makefile's notebook targets call)::
+
+    python -m notebook_tools.execute hw3_explain.ipynb -p WORLD imagenet
+    python -m notebook_tools.execute notebooks/x.ipynb -p STEPS 4 -p N_IMAGES 2
+"""
+import argparse
+import os
+import sys
+import tempfile
+
+__all__ = ["execute", "source_path", "NotebookFailed", "read_source", "main"]
+
+DEFAULT_FORMATS = "ipynb,py:percent"
+
+
+class NotebookFailed(RuntimeError):
+    """A cell raised: the saved notebook is untouched, the partial run is at
+    ``partial``."""
+
+    def __init__(self, message, partial=None):
+        super().__init__(message)
+        self.partial = partial
+
+
+def _formats(notebook_path):
+    """The Jupytext pairing of a saved notebook (``DEFAULT_FORMATS`` if unset)."""
+    import nbformat
+    if not os.path.exists(notebook_path):
+        return DEFAULT_FORMATS
+    nb = nbformat.read(notebook_path, as_version=4)
+    return nb.metadata.get("jupytext", {}).get("formats", DEFAULT_FORMATS)
+
+
+def source_path(notebook_path):
+    """The percent-format source paired with ``notebook_path``.
+
+    Raises:
+        FileNotFoundError: the notebook names no ``.py`` pairing, or the file is missing.
+    """
+    from jupytext.paired_paths import paired_paths
+    notebook_path = os.path.abspath(notebook_path)
+    formats = _formats(notebook_path)
+    for path, fmt in paired_paths(notebook_path, "ipynb", formats):
+        if fmt.get("extension") == ".py":
+            if not os.path.exists(path):
+                raise FileNotFoundError(
+                    "%s is paired with %s, which does not exist; create it with "
+                    "`jupytext --sync %s`" % (notebook_path, path, notebook_path))
+            return path
+    raise FileNotFoundError("%s has no paired .py source (jupytext formats %r); pair it "
+                            "with `jupytext --set-formats ipynb,py:percent %s`"
+                            % (notebook_path, formats, notebook_path))
+
+
+def read_source(path):
+    """The notebook a percent-format source describes (cells, no outputs)."""
+    import jupytext
+    return jupytext.read(path, fmt="py:percent")
+
+
+def _parse_value(text):
+    import yaml
+    if text in ("None", "none", "null"):
+        return None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def _failure(error, notebook_path, partial):
+    where = ""
+    cell = getattr(error, "exec_count", None)
+    if cell is not None:
+        where = " in cell [%s]" % cell
+    what = "%s: %s" % (getattr(error, "ename", type(error).__name__),
+                       getattr(error, "evalue", str(error)))
+    return ("%s failed%s: %s\nThe saved notebook was left as it was; the partial run is "
+            "in %s." % (os.path.relpath(notebook_path), where, what.strip(), partial))
+
+
+def execute(notebook_path, parameters=None, source=None, kernel_name="python3",
+            cwd=None, log_output=False):
+    """Run a notebook from its source and save it with outputs, only on success.
+
+    Args:
+        notebook_path: the saved ``.ipynb`` to (re)write.
+        parameters: dict of values papermill injects after the cell tagged
+            ``parameters``.
+        source: the percent-format source (default: the notebook's pairing,
+            :func:`source_path`).
+        kernel_name: the Jupyter kernel.
+        cwd: the kernel's working folder (default: the notebook's folder, as in
+            Jupyter).
+        log_output: echo cell outputs to the terminal while they run.
+    Returns:
+        the path written.
+    Raises:
+        NotebookFailed: a cell raised; ``notebook_path`` is unchanged and the
+            partial run is kept as ``<name>.failed.ipynb`` beside it.
+    """
+    import nbformat
+    import papermill
+    notebook_path = os.path.abspath(notebook_path)
+    source = os.path.abspath(source or source_path(notebook_path))
+    folder = os.path.dirname(notebook_path)
+    stem = os.path.splitext(os.path.basename(notebook_path))[0]
+    nb = read_source(source)
+    nb.metadata.setdefault("jupytext", {})["formats"] = _formats(notebook_path) \
+        if os.path.exists(notebook_path) else nb.metadata.get("jupytext", {}).get(
+            "formats", DEFAULT_FORMATS)
+    with tempfile.TemporaryDirectory(prefix="notebook-") as tmp:
+        fresh = os.path.join(tmp, stem + ".ipynb")
+        nbformat.write(nb, fresh)
+        fd, running = tempfile.mkstemp(prefix="." + stem + ".", suffix=".running.ipynb",
+                                       dir=folder)
+        os.close(fd)
+        try:
+            papermill.execute_notebook(fresh, running, parameters=parameters or {},
+                                       kernel_name=kernel_name, cwd=cwd or folder,
+                                       progress_bar=False, log_output=log_output)
+        except BaseException as e:
+            partial = os.path.join(folder, stem + ".failed.ipynb")
+            if os.path.exists(running) and os.path.getsize(running) > 0:
+                os.replace(running, partial)
+            else:
+                partial = None
+                _remove(running)
+            if isinstance(e, KeyboardInterrupt):
+                raise
+            raise NotebookFailed(_failure(e, notebook_path, partial), partial) from e
+        os.replace(running, notebook_path)
+    _remove(os.path.join(folder, stem + ".failed.ipynb"))   # an older failure is stale
+    return notebook_path
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def main(argv=None):
+    """``python -m notebook_tools.execute NOTEBOOK [-p NAME VALUE]...``; exit 1 on failure."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 prog="python -m notebook_tools.execute")
+    ap.add_argument("notebook", help="the saved .ipynb to re-execute from its source")
+    ap.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                    metavar=("NAME", "VALUE"), help="a parameter (YAML value)")
+    ap.add_argument("--log-output", action="store_true", help="echo cell outputs")
+    args = ap.parse_args(argv)
+    params = {k: _parse_value(v) for k, v in args.parameter}
+    shown = " ".join("%s=%r" % kv for kv in params.items())
+    print(("executing %s %s" % (args.notebook, shown)).rstrip(), flush=True)
+    try:
+        path = execute(args.notebook, params, log_output=args.log_output)
+    except (NotebookFailed, FileNotFoundError) as e:
+        print("error: %s" % e, file=sys.stderr)
+        return 1
+    print("saved %s" % os.path.relpath(path))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
