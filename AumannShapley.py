@@ -1,9 +1,13 @@
 """Aumann-Shapley values: the path integral behind both Integrated Gradients and
 influence-directed explanations.
 
-Integrated Gradients (Sundararajan et al. 2017, eq. 3) approximates
+Integrated Gradients (Sundararajan et al. 2017, eq. 1) is the path integral
 
-    IG_i(x) = (x_i - x'_i) * (1/m) * sum_{k=1..m} dF(x' + k/m (x - x')) / dx_i
+    IG_i(x) = (x_i - x'_i) * int_0^1 dF(x' + a (x - x')) / dx_i da,
+
+which its eq. 3 approximates by the right Riemann sum
+
+    IG_i(x) ~ (x_i - x'_i) * (1/m) * sum_{k=1..m} dF(x' + k/m (x - x')) / dx_i ,
 
 and the influence of Leino et al. 2018 (Definition 1) is the expected gradient of a
 quantity of interest (QoI) Q over a distribution of interest (DoI) P,
@@ -11,10 +15,20 @@ quantity of interest (QoI) Q over a distribution of interest (DoI) P,
     chi_j(Q, P) = E_{z ~ P} [ dQ/dz_j (z) ].
 
 With P uniform on the straight line from a baseline z' to an instance z, chi is the
-average gradient in eq. (3) (the *influence*), and multiplying by the difference term
-(z - z') gives the *attribution*, which satisfies completeness:
-sum_j attribution_j = Q(z) - Q(z') up to the Riemann error. Both live here; the slice
-(h, g) and the QoI are chosen by :mod:`Explanation`.
+average gradient of the integral (the *influence*), and multiplying by the difference
+term (z - z') gives the *attribution*, which satisfies completeness:
+sum_j attribution_j = Q(z) - Q(z') up to the quadrature error. Both live here; the
+slice (h, g) and the QoI are chosen by :mod:`Explanation`.
+
+The integral over a in [0, 1] is evaluated by a quadrature rule, points a_k with
+weights w_k (:func:`quadrature`), with Captum's names: ``riemann_right`` (the
+default, eq. 3), ``riemann_left``, ``riemann_middle``, ``gausslegendre`` (Captum's
+default), and ``trapezoid``, the composite trapezoid rule with m intervals
+(m + 1 points, weights 1/(2m), 1/m, ..., 1/m, 1/(2m), summing to 1; Captum's
+``riemann_trapezoid`` is a different rule whose weights sum to (m - 1)/m, so it is
+refused rather than imitated). With ``tolerance`` the resolution is raised per
+instance until the relative completeness gap is below it (:meth:`get_attributions`);
+rules that nest reuse the points already evaluated (:func:`refinement`).
 """
 import hw3_env  # noqa: F401  (must come before theano)
 
@@ -24,22 +38,117 @@ import theano.tensor as T
 
 from notebook_tools.progress import progress as _progress
 
+#: The quadrature rules of :func:`quadrature`, Captum's names where Captum has them.
+RULES = ("riemann_right", "riemann_left", "riemann_middle", "trapezoid", "gausslegendre")
 
-class AumannShapley(object):
-    """The linear distribution of interest, evaluated by the right Riemann sum.
+
+def _check_rule(method):
+    if method == "riemann_trapezoid":
+        raise ValueError("method 'riemann_trapezoid' is Captum's rule whose weights sum to "
+                         "(m-1)/m, which breaks completeness; use method='trapezoid' (the "
+                         "composite trapezoid rule, m intervals, weights summing to 1)")
+    if method not in RULES:
+        raise ValueError("unknown quadrature method %r: use one of %s"
+                         % (method, ", ".join(RULES)))
+    return method
+
+
+def quadrature(method, m):
+    """Points a_k in [0, 1] and weights w_k of a rule at resolution m, so that
+    int_0^1 f(a) da ~ sum_k w_k f(a_k) (the weights sum to 1).
+
+    * ``riemann_right``: a_k = k/m, k = 1..m, w_k = 1/m (IG's eq. 3);
+    * ``riemann_left``: a_k = (k-1)/m, k = 1..m, w_k = 1/m;
+    * ``riemann_middle``: a_k = (k - 1/2)/m, w_k = 1/m;
+    * ``trapezoid``: a_k = k/m, k = 0..m (m + 1 points), w = 1/(2m) at both ends and
+      1/m inside (exact for polynomials of degree 1);
+    * ``gausslegendre``: the m-point Gauss-Legendre nodes and weights moved from
+      [-1, 1] to [0, 1] (exact for polynomials of degree 2m - 1), as in Captum.
 
     Args:
-        resolution: m, the number of points k/m, k = 1..m, on the path (>= 1).
+        method: one of :data:`RULES`.
+        m: the resolution (>= 1), the number of steps (intervals for ``trapezoid``).
+    Returns:
+        (alphas, weights): two float64 arrays of the same length.
+    """
+    _check_rule(method)
+    m = int(m)
+    if m < 1:
+        raise ValueError("resolution must be >= 1 (number of steps), got %r" % (m,))
+    k = np.arange(1, m + 1, dtype=np.float64)
+    if method == "riemann_right":
+        return k / m, np.full(m, 1.0 / m)
+    if method == "riemann_left":
+        return (k - 1) / m, np.full(m, 1.0 / m)
+    if method == "riemann_middle":
+        return (k - 0.5) / m, np.full(m, 1.0 / m)
+    if method == "trapezoid":
+        w = np.full(m + 1, 1.0 / m)
+        w[[0, -1]] = 0.5 / m
+        return np.arange(m + 1, dtype=np.float64) / m, w
+    nodes, weights = np.polynomial.legendre.leggauss(m)
+    return 0.5 * (nodes + 1.0), 0.5 * weights
+
+
+def refinement(method, m):
+    """The next resolution of a rule and the points it adds, for adaptive refinement.
+
+    Nested rules keep every point of resolution m at the next resolution m' and every
+    old weight shrinks by the same factor m/m', so the new sum is
+    ``scale * old_sum + sum_new w_k f(a_k)`` with only the new points evaluated:
+    ``riemann_right``, ``riemann_left`` and ``trapezoid`` double (m' = 2m, the new
+    points are the odd multiples of 1/(2m)), ``riemann_middle`` triples (m' = 3m, the
+    midpoints of thirds). ``gausslegendre`` does not nest: it doubles and evaluates all
+    2m new nodes (scale 0).
+
+    Returns:
+        (m_next, alphas, weights, scale): the new points, their weights at m_next, and
+        the factor by which the old weighted sum is kept.
+    """
+    _check_rule(method)
+    m = int(m)
+    if method == "gausslegendre":
+        alphas, weights = quadrature(method, 2 * m)
+        return 2 * m, alphas, weights, 0.0
+    factor = 3 if method == "riemann_middle" else 2
+    new_m = factor * m
+    alphas, weights = quadrature(method, new_m)
+    old, _ = quadrature(method, m)
+    # a point is old when it lies on the coarse grid (exactly, in units of 1/new_m)
+    on_coarse = np.isin(np.rint(alphas * 2 * new_m).astype(np.int64),
+                        np.rint(old * 2 * new_m).astype(np.int64))
+    return new_m, alphas[~on_coarse], weights[~on_coarse], float(m) / new_m
+
+
+class AumannShapley(object):
+    """The linear distribution of interest, evaluated by a quadrature rule.
+
+    Args:
+        resolution: m, the number of steps of the rule (>= 1); with ``tolerance``, the
+            starting resolution.
         ignore_difference_term: True returns the influence (average gradient),
             False the attribution (average gradient times (instance - baseline)).
         baseline: the path's start z' in the slice's own space, broadcastable to
             one instance; None means zeros.
         batch_size: how many path points (over all instances) go through the
             gradient function at once. The result does not depend on it.
+        method: the quadrature rule (:func:`quadrature`): ``riemann_right`` (default,
+            IG's eq. 3), ``riemann_left``, ``riemann_middle``, ``trapezoid`` or
+            ``gausslegendre``.
+        tolerance: None (default) evaluates the rule at ``resolution``. A number t > 0
+            raises each instance's resolution (:func:`refinement`) until its relative
+            completeness gap |sum attribution - (Q(z) - Q(z'))| / |Q(z) - Q(z')| is
+            below t, or ``max_resolution`` is reached.
+        max_resolution: the cap of the adaptive resolution (default 16 x resolution).
+
+    After each :meth:`get_attributions` call, ``last_delta`` holds the completeness
+    gap per instance, ``last_relative_gap`` the relative gap, ``last_resolution`` the
+    resolution used and ``last_points`` the number of path points evaluated.
     """
 
     def __init__(self, resolution=50, ignore_difference_term=False, baseline=None,
-                 batch_size=10):
+                 batch_size=10, method="riemann_right", tolerance=None,
+                 max_resolution=None):
         if int(resolution) < 1:
             raise ValueError("resolution must be >= 1 (number of Riemann steps), got %r"
                              % (resolution,))
@@ -49,9 +158,22 @@ class AumannShapley(object):
         self.ignore_difference_term = bool(ignore_difference_term)
         self.baseline = baseline
         self.batch_size = int(batch_size)
+        self.method = _check_rule(method)
+        if tolerance is not None and not float(tolerance) > 0:
+            raise ValueError("tolerance is a relative completeness gap > 0 (e.g. 0.01 for "
+                             "1%%), or None for a fixed resolution; got %r" % (tolerance,))
+        self.tolerance = None if tolerance is None else float(tolerance)
+        if max_resolution is not None and int(max_resolution) < self.resolution:
+            raise ValueError("max_resolution (%r) must be >= resolution (%d)"
+                             % (max_resolution, self.resolution))
+        self.max_resolution = None if max_resolution is None else int(max_resolution)
         self._compiled = {}
         self._fns = None
+        self._dtype = theano.config.floatX
         self.last_delta = None
+        self.last_relative_gap = None
+        self.last_resolution = None
+        self.last_points = None
 
     # -- compilation --------------------------------------------------------
     def compile(self, Q, inpt):
@@ -72,8 +194,10 @@ class AumannShapley(object):
             Qz = theano.clone(Q, replace={inpt: z})
             grad = T.grad(Qz.sum(), z)
             self._compiled[key] = (theano.function([z], grad, allow_input_downcast=True),
-                                   theano.function([z], Qz, allow_input_downcast=True))
+                                   theano.function([z], Qz, allow_input_downcast=True),
+                                   z.dtype)
         self._fns = self._compiled[key]
+        self._dtype = self._fns[2]
         return self
 
     def _require_compiled(self):
@@ -83,57 +207,88 @@ class AumannShapley(object):
 
     def gradient(self, z):
         """dQ/dz at a batch of points z (no path, no chunking)."""
-        return self._require_compiled()[0](np.asarray(z, dtype=np.float32))
+        fns = self._require_compiled()
+        return fns[0](np.asarray(z, dtype=self._dtype))
 
     def quantity(self, z):
         """Q at a batch of points z."""
-        return self._require_compiled()[1](np.asarray(z, dtype=np.float32))
+        fns = self._require_compiled()
+        return fns[1](np.asarray(z, dtype=self._dtype))
 
     # -- evaluation ---------------------------------------------------------
     def _baseline_for(self, instances, baseline):
         base = self.baseline if baseline is None else baseline
         if base is None:
-            return np.zeros(instances.shape[1:], dtype=np.float32)
-        base = np.asarray(base, dtype=np.float32)
+            return np.zeros(instances.shape[1:], dtype=instances.dtype)
+        base = np.asarray(base, dtype=instances.dtype)
         if base.shape == instances.shape:
             return base
         try:
-            return np.broadcast_to(base, instances.shape[1:]).astype(np.float32)
+            return np.broadcast_to(base, instances.shape[1:]).astype(instances.dtype)
         except ValueError:
             raise ValueError("baseline of shape %r does not broadcast to one instance of "
                              "shape %r" % (base.shape, instances.shape[1:]))
 
-    def average_gradients(self, instances, baseline=None, progress=False):
-        """(1/m) sum_k dQ/dz at z' + k/m (z - z'), for every instance.
-
-        Points of all instances are streamed through the gradient function in chunks
-        of ``batch_size``; per-instance sums are accumulated in float64.
-        """
+    def _weighted_sums(self, instances, base, alphas, weights, rows=None, progress=False):
+        """sum_k w_k dQ/dz(z' + a_k (z - z')) for the instances ``rows`` (all by
+        default), in float64, streaming (instance, point) pairs through the gradient
+        function ``batch_size`` at a time. Equal weights are applied once at the end
+        (the plain Riemann sum, as before the rules existed)."""
         fgrad = self._require_compiled()[0]
-        instances = _check_instances(instances)
-        base = self._baseline_for(instances, baseline)
+        rows = np.arange(len(instances)) if rows is None else np.asarray(rows)
         per_instance_base = base.shape == instances.shape
-        n, m = len(instances), self.resolution
-        sums = np.zeros(instances.shape, dtype=np.float64)
-        alphas = np.arange(1, m + 1, dtype=np.float32) / m
-        pairs = [(i, k) for i in range(n) for k in range(m)]
+        sums = np.zeros((len(rows),) + instances.shape[1:], dtype=np.float64)
+        uniform = bool(np.all(weights == weights[0]))
+        a_cast = alphas.astype(instances.dtype)
+        pairs = [(r, k) for r in range(len(rows)) for k in range(len(alphas))]
         chunks = range(0, len(pairs), self.batch_size)
+        shape = (-1,) + (1,) * (instances.ndim - 1)
         for start in _progress(chunks, desc="path gradients", unit="chunk",
                                disable=not progress, summary=False):
             chunk = pairs[start:start + self.batch_size]
-            idx = np.array([i for i, _ in chunk])
-            a = alphas[[k for _, k in chunk]].reshape((-1,) + (1,) * (instances.ndim - 1))
+            r = np.array([i for i, _ in chunk])
+            ks = [k for _, k in chunk]
+            idx = rows[r]
+            a = a_cast[ks].reshape(shape)
             b = base[idx] if per_instance_base else base[None]
-            points = (b + a * (instances[idx] - b)).astype(np.float32)
-            # idx is sorted: sum each instance's run of rows at once (np.add.at is
+            points = (b + a * (instances[idx] - b)).astype(self._dtype)
+            grads = fgrad(points)
+            if not uniform:
+                grads = grads * weights[ks].reshape(shape)
+            # r is sorted: sum each instance's run of rows at once (np.add.at is
             # unbuffered and cost 10% of a conv4_1 explanation)
-            first, starts = np.unique(idx, return_index=True)
-            sums[first] += np.add.reduceat(fgrad(points), starts, axis=0, dtype=np.float64)
-        return (sums / m).astype(np.float32), base
+            first, starts = np.unique(r, return_index=True)
+            sums[first] += np.add.reduceat(grads, starts, axis=0, dtype=np.float64)
+        if uniform and weights[0] == 1.0 / len(weights):
+            sums /= len(weights)            # the Riemann sum's 1/m, exactly as before
+        elif uniform:
+            sums *= weights[0]
+        return sums
+
+    def average_gradients(self, instances, baseline=None, progress=False):
+        """sum_k w_k dQ/dz at z' + a_k (z - z') for every instance: the rule's
+        approximation of int_0^1 dQ/dz(z' + a (z - z')) da at ``resolution``
+        ((1/m) sum_{k=1..m} dQ/dz(z' + k/m (z - z')) for the default right Riemann sum).
+
+        Points of all instances are streamed through the gradient function in chunks
+        of ``batch_size``; per-instance sums are accumulated in float64.
+
+        Returns:
+            (average gradient like ``instances``, the baseline used).
+        """
+        self._require_compiled()
+        instances = _check_instances(instances, self._dtype)
+        base = self._baseline_for(instances, baseline)
+        alphas, weights = quadrature(self.method, self.resolution)
+        sums = self._weighted_sums(instances, base, alphas, weights, progress=progress)
+        self.last_resolution = np.full(len(instances), self.resolution)
+        self.last_points = np.full(len(instances), len(alphas))
+        return sums.astype(instances.dtype), base
 
     def get_attributions(self, instances, baseline=None, return_convergence_delta=False,
                          progress=False):
-        """Aumann-Shapley attributions (or influence) of Q at each instance.
+        """Aumann-Shapley attributions (or influence) of Q at each instance:
+        (z - z') * sum_k w_k dQ/dz(z' + a_k (z - z')).
 
         Args:
             instances: array (N, ...) of points in the slice's space.
@@ -144,34 +299,88 @@ class AumannShapley(object):
                 attribution that influence implies.
             progress: show progress over the chunks.
         Returns:
-            float32 array like ``instances`` (and the (N,) gap if asked).
+            array like ``instances`` (and the (N,) gap if asked). ``last_resolution``
+            tells each instance's resolution (with ``tolerance``: the one reached),
+            ``last_relative_gap`` its relative gap |gap| / |Q(z) - Q(z')|.
         """
+        if self.tolerance is not None:
+            return self._adaptive(instances, baseline, return_convergence_delta, progress)
         avg, base = self.average_gradients(instances, baseline, progress)
-        instances = np.asarray(instances, dtype=np.float32)
+        instances = np.asarray(instances, dtype=avg.dtype)
         attribution = avg * (instances - base)
-        self.last_delta = self.completeness_gap(attribution, instances, base)
+        dq = self._quantity_change(instances, base)
+        total = attribution.reshape(len(attribution), -1).sum(axis=1, dtype=np.float64)
+        self.last_delta = total - dq
+        self.last_relative_gap = _relative(self.last_delta, dq)
         result = avg if self.ignore_difference_term else attribution
         if return_convergence_delta:
             return result, self.last_delta
         return result
 
+    def _adaptive(self, instances, baseline, return_convergence_delta, progress):
+        """Raise each instance's resolution until its relative gap is below the
+        tolerance or the resolution reaches the cap (:func:`refinement`)."""
+        self._require_compiled()
+        x = _check_instances(instances, self._dtype)
+        base = self._baseline_for(x, baseline)
+        n = len(x)
+        cap = self.max_resolution or 16 * self.resolution
+        dq = self._quantity_change(x, base)
+        alphas, weights = quadrature(self.method, self.resolution)
+        sums = self._weighted_sums(x, base, alphas, weights, progress=progress)
+        diff = x - base
+        res = np.full(n, self.resolution)
+        points = np.full(n, len(alphas))
+        while True:
+            attribution = sums.astype(x.dtype) * diff
+            gap = attribution.reshape(n, -1).sum(axis=1, dtype=np.float64) - dq
+            rel = _relative(gap, dq)
+            m = int(res.max())   # every instance still refining shares one resolution
+            nxt = refinement(self.method, m)
+            todo = np.flatnonzero((rel >= self.tolerance) & (res == m) & (nxt[0] <= cap))
+            if len(todo) == 0:
+                break
+            m_next, new_a, new_w, scale = nxt
+            new = self._weighted_sums(x, base, new_a, new_w, rows=todo, progress=progress)
+            sums[todo] = scale * sums[todo] + new
+            res[todo] = m_next
+            points[todo] += len(new_a)
+        avg = sums.astype(x.dtype)
+        self.last_delta, self.last_relative_gap = gap, rel
+        self.last_resolution, self.last_points = res, points
+        result = avg if self.ignore_difference_term else attribution
+        if return_convergence_delta:
+            return result, self.last_delta
+        return result
+
+    def _quantity_change(self, instances, base):
+        """Q(z) - Q(z') per instance, in float64 (one batched call)."""
+        base = base if base.shape == instances.shape else base[None]
+        both = self.quantity(np.concatenate([instances, base]))
+        q, qb = both[:len(instances)], both[len(instances):]
+        return q.astype(np.float64) - qb.astype(np.float64)
+
     def completeness_gap(self, attribution, instances, base):
         """sum_j attribution_j - (Q(z) - Q(z')) per instance."""
-        base = base if base.shape == instances.shape else base[None]
-        both = self.quantity(np.concatenate([instances, base]))   # one batched call
-        q, qb = both[:len(instances)], both[len(instances):]
         total = attribution.reshape(len(attribution), -1).sum(axis=1, dtype=np.float64)
-        return (total - (q.astype(np.float64) - qb.astype(np.float64))).astype(np.float64)
+        return (total - self._quantity_change(instances, base)).astype(np.float64)
 
 
-def _check_instances(instances):
+def _relative(gap, dq):
+    gap, dq = np.abs(gap), np.abs(dq)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(dq > 0, gap / np.where(dq > 0, dq, 1.0),
+                        np.where(gap > 0, np.inf, 0.0))
+
+
+def _check_instances(instances, dtype=None):
     x = np.asarray(instances)
     if x.ndim < 2 or len(x) == 0:
         raise ValueError("instances must be a non-empty batch (N, ...), got shape %r"
                          % (x.shape,))
     if not np.issubdtype(x.dtype, np.number):
         raise ValueError("instances must be numeric, got dtype %s" % x.dtype)
-    x = x.astype(np.float32, copy=False)
+    x = x.astype(dtype or theano.config.floatX, copy=False)
     if not np.isfinite(x).all():
         raise ValueError("instances hold NaN or infinite values")
     return x

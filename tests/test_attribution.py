@@ -281,3 +281,36 @@ def test_custom_quantity_compiles_once_and_matches_linear(vgg):
     np.testing.assert_array_equal(first, second)
     ref = s.absolute(4).explain(x).attribution
     np.testing.assert_allclose(first, ref, rtol=1e-4, atol=1e-5 * np.abs(ref).max())
+
+
+# -- quadrature rules and tolerance through the Explanation chain (issue 16) ------------
+def test_every_rule_converges_to_the_same_integral(vgg):
+    """At conv4_1 of the tiny VGG16 every rule approaches one path integral: the
+    distance to a fine midpoint sum shrinks as the resolution grows."""
+    from AumannShapley import RULES
+    x = toys.random_inputs(vgg, 1, seed=14, scale=50)
+
+    def attr(rule, m):
+        e = Explanation(vgg, AumannShapley(resolution=m, method=rule, batch_size=64))
+        return e.for_layer(models.CONV4_1).absolute(2).explain(x).attribution
+
+    ref = attr("riemann_middle", 768)
+    for rule in RULES:
+        errs = [np.linalg.norm(attr(rule, m) - ref) / np.linalg.norm(ref) for m in (4, 64)]
+        assert errs[1] < errs[0] / 3 and errs[1] < 0.05, (rule, errs)
+
+
+def test_class_explanation_with_tolerance(vgg):
+    """explain_class with an adaptive method: every instance's gap is below the
+    tolerance (or at the cap), and the mean equals the fixed-resolution mean when the
+    resolution reached is the same for all."""
+    x = toys.random_inputs(vgg, 3, seed=15, scale=50)
+    method = AumannShapley(resolution=8, tolerance=0.02, max_resolution=256, batch_size=2)
+    q = Explanation(vgg, method).for_layer(models.CONV4_1).absolute(1)
+    cls = q.explain_class(x)
+    inst = q.explain(x)
+    rel = method.last_relative_gap
+    assert np.all((rel < 0.02) | (method.last_resolution == 256)), rel
+    np.testing.assert_allclose(cls.delta, inst.delta, atol=1e-3)
+    total = inst.attribution.reshape(3, -1).sum(1)
+    np.testing.assert_allclose(np.abs(inst.delta) / np.abs(total - inst.delta), rel, rtol=1e-3)
