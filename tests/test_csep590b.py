@@ -138,3 +138,23 @@ def test_homework_removal_functions():
         hw.integrated_gradients(x, linear, [0, 0], np.zeros((2, 3, 8, 8)), steps=2)
     with pytest.raises(ValueError, match="target labels"):
         hw.vanilla_gradients(x, linear, [0])
+
+
+def test_sample50_in_both_worlds():
+    import test_data
+    from helpers import SHARED_IMAGENET
+    syn = test_data.sample50("synthetic")
+    assert len(syn) == 50 and syn.images.shape == (50, 64, 64, 3)
+    np.testing.assert_array_equal(syn.labels, np.tile(np.arange(10), 5))
+    assert syn.masks["object"].shape == (50, 64, 64) and syn.masks["object"].any(axis=(1, 2)).all()
+    assert len(set(syn.ids)) == 50
+    assert test_data.sample50("synthetic", limit=3).ids == syn.ids[:3]
+    rows = [r for r in test_data.read_rows() if r["role"] == test_data.SAMPLE50_ROLE]
+    assert [int(r["class_index"]) for r in rows] == list(range(10, 1000, 20))
+    assert all(r["url"].startswith("https://raw.githubusercontent.com/EliSchwartz/") for r in rows)
+    import os
+    if os.path.exists(os.path.join(SHARED_IMAGENET, "manifest.tsv")):
+        w = test_data.load_world("imagenet", image_dir=SHARED_IMAGENET)
+        real = test_data.sample50(w, limit=2, progress=False)   # sha256-checked on load
+        assert real.images.shape == (2, 224, 224, 3) and list(real.labels) == [10, 30]
+        assert real.ids == [r["sha256"] for r in rows[:2]]
