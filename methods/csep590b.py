@@ -35,7 +35,8 @@ from methods.removal import RemovalEngine, auc, random_map, superpixel_sum  # no
 
 __all__ = ["calculate_gradients", "vanilla_gradients", "smoothgrad", "integrated_gradients",
            "occlusion", "insertion", "deletion", "superpixel_sum", "random_map", "auc",
-           "explain_probability"]
+           "explain_probability", "ablation_curves", "object_share", "banner_markdown",
+           "show_images", "show_maps", "plot_curves"]
 
 
 def _chain(model):
@@ -192,3 +193,121 @@ def deletion(img, model, importance, target_label, baseline, step=1, batch_size=
     """
     return _curve("deletion", img, model, importance, target_label, baseline, step,
                   batch_size, progress)
+
+
+# ---------------------------------------------------------------------------
+# What the notebook shows: batched ablation metrics, ground truth, figures
+# ---------------------------------------------------------------------------
+def ablation_curves(imgs, model, importances, target_labels, baseline, kind, step=1,
+                    batch_size=16, progress=True):
+    """Insertion or deletion curves of several explanation methods on several images.
+
+    Args:
+        imgs: (N, 3, H, W) model inputs.
+        importances: dict method name -> (N, H/s, W/s) superpixel importance.
+        target_labels: (N,) classes.
+        baseline: the baseline image (broadcastable to one image).
+        kind: 'insertion' or 'deletion'.
+        step: superpixels per point.
+    Returns:
+        dict name -> (curves (N, P) float64, num_feats (P,), aucs (N,)); the mean curve
+        of a method is ``curves.mean(axis=0)``, its average AUC ``aucs.mean()``.
+    """
+    from notebook_tools.progress import progress as _progress
+    fn = {"insertion": insertion, "deletion": deletion}.get(kind)
+    if fn is None:
+        raise ValueError("kind must be 'insertion' or 'deletion', got %r" % (kind,))
+    x = np.asarray(imgs, dtype=np.float32)
+    labels = check_targets(model, target_labels, len(x))
+    out = {}
+    jobs = [(name, i) for name in importances for i in range(len(x))]
+    results = {}
+    for name, i in _progress(jobs, desc="%s curves" % kind, unit="curve", disable=not progress):
+        results[name, i] = fn(x[i:i + 1], model, np.asarray(importances[name])[i:i + 1],
+                              int(labels[i]), baseline, step=step, batch_size=batch_size)
+    for name in importances:
+        curves = np.stack([results[name, i][0] for i in range(len(x))])
+        num = results[name, 0][1]
+        out[name] = (curves, num, np.array([auc(c, num) for c in curves]))
+    return out
+
+
+def object_share(maps, masks):
+    """Share of each map's positive mass that falls on the object mask, and the
+    localisation ratio (that share over the mask's share of the image; 1 = chance).
+
+    Args:
+        maps: (N, H, W) pixel maps (only their positive part counts).
+        masks: bool (N, H, W) object masks.
+    Returns:
+        (share, ratio): means over the images, floats.
+    """
+    from evaluation.ground_truth import localisation_ratio
+    ratios = np.array([localisation_ratio(m, k) for m, k in zip(maps, masks)])
+    areas = np.array([np.mean(k) for k in masks])
+    return float(np.nanmean(ratios * areas)), float(np.nanmean(ratios))
+
+
+def banner_markdown(world, **settings):
+    """Markdown banner: which world produced the notebook's outputs, and its settings."""
+    shown = ", ".join("%s=%s" % (k, v) for k, v in settings.items())
+    if world.name == "synthetic":
+        head = "These outputs were produced in the synthetic world."
+        body = ("Generated 64x64 scenes with ground-truth part masks, explained on a small "
+                "model of the VGG16 layout trained on them (`models/surrogate.h5`), not on "
+                "VGG16 and photographs. To regenerate every output with VGG16 and real "
+                "photographs, run `make run NB=notebooks/csep590b_hw2.ipynb WORLD=imagenet` "
+                "(it downloads the 528 MB ImageNet weights and the photos).")
+    else:
+        head = "These outputs were produced in the ImageNet world."
+        body = ("The course's VGG16 with ImageNet weights on real photographs (pinned, "
+                "sha256-checked). `WORLD = \"synthetic\"` runs the same cells offline.")
+    return "> **%s** %s Settings: %s.\n" % (head, body, shown)
+
+
+def show_images(images, titles, size=2.6):
+    """A row of RGB uint8 pictures with titles."""
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(images), figsize=(size * len(images), size), squeeze=False)
+    for ax, im, t in zip(axes[0], images, titles):
+        ax.imshow(im)
+        ax.set_title(t, fontsize=9)
+        ax.axis("off")
+    fig.tight_layout()
+    plt.show()
+
+
+def show_maps(maps, titles, signed=True, size=2.6, suptitle=None):
+    """A row of importance maps: ``signed`` ones red (important) / blue (unimportant)
+    on ``seismic`` with symmetric limits -m..m, m = max |map| (the handout's plot);
+    non-negative saliency on 0..max."""
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(maps), figsize=(size * len(maps), size), squeeze=False)
+    for ax, m, t in zip(axes[0], maps, titles):
+        m = np.asarray(m, dtype=np.float64)
+        if signed:
+            lim = np.abs(m).max() or 1.0
+            ax.imshow(m, vmin=-lim, vmax=lim, cmap="seismic")
+        else:
+            ax.imshow(m, vmin=0, vmax=m.max() or 1.0)
+        ax.set_title(t, fontsize=9)
+        ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    plt.show()
+
+
+def plot_curves(curves, ylabel, title):
+    """Curves against the fraction of superpixels: dict label -> (num_feats, values)."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    for label, (num, y) in curves.items():
+        ax.plot(np.asarray(num) / float(num[-1]), y, label=label)
+    ax.set_xlabel("fraction of superpixels (num_feats / n)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    plt.show()
