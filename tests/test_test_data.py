@@ -116,6 +116,7 @@ def test_every_imagenet_set_loads_from_the_shared_folder(tmp_path, rows):
     for kind in test_data.COMPRESSION_KINDS:
         for c in w.compression_classes:
             loaded["%s:%d" % (kind, c)] = w.compression_set(kind, c)
+    loaded[test_data.SAMPLE50_ROLE] = test_data.sample50(w)       # CSEP 590B HW2
     assert set(loaded) == set(test_data.roles())
     for role, s in loaded.items():
         expected = [r for r in rows if r["role"] == role]

@@ -105,3 +105,33 @@ def class_channel_scores(x):
     s = np.zeros((len(x), 4))
     s[:, :3] = z[:, :3] - 0.5 * z[:, [CLASS_CHANNEL_INHIBITOR]] - CLASS_CHANNEL_THRESHOLD
     return s
+
+
+# -- CSEP 590B HW2 (removal methods): a model linear in the pixels ---------------------
+def pixel_linear_model(shape=(3, 16, 16), n_classes=4, seed=0, support=None, scale=0.05):
+    """Flatten -> Dense(n_classes, linear): s = W . x + b, so p = softmax(s).
+
+    Args:
+        support: optional bool (H, W) mask; the scores depend only on those pixels
+            (the weights of every other pixel are 0).
+        scale: standard deviation of the random weights (small: p stays unsaturated).
+    """
+    seed_all(seed)
+    c, h, w = shape
+    m = Sequential([Flatten(input_shape=shape), Dense(n_classes, activation="linear")])
+    rng = np.random.RandomState(seed)
+    kernel = scale * rng.randn(h, w, c, n_classes)     # Flatten orders features (h, w, c)
+    if support is not None:
+        kernel *= np.asarray(support, dtype=bool)[:, :, None, None]
+    m.set_weights([kernel.reshape(h * w * c, n_classes).astype(np.float32),
+                   rng.randn(n_classes).astype(np.float32)])
+    return m
+
+
+def pixel_linear_probabilities(model, x):
+    """p = softmax(W . x + b) of :func:`pixel_linear_model` by hand, in float64 (N, K)."""
+    kernel, bias = (np.asarray(v, dtype=np.float64) for v in model.get_weights())
+    x = np.asarray(x, dtype=np.float64)
+    s = x.transpose(0, 2, 3, 1).reshape(len(x), -1) @ kernel + bias
+    e = np.exp(s - s.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)

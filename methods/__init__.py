@@ -1,0 +1,1 @@
+"""Methods of the neighbouring assignments, built from the Explanation chain's pieces (slices, QoIs, DoIs)."""

@@ -1,0 +1,313 @@
+"""CSEP 590B (Explainable AI) HW2, with the homework's function names and signatures.
+
+Thin wrappers over the Explanation chain and the removal engine; NumPy arrays in and
+out, the Keras model in place of the handout's PyTorch ResNet-18. ``imgs`` are
+preprocessed model inputs (N, 3, H, W) (``world.preprocess``), ``target_labels`` one
+class index per image, ``baseline`` a preprocessed baseline (one (3, H, W) image,
+one per image, or a number; :mod:`methods.baselines`). Every quantity is the
+target's softmax probability p_t (:class:`methods.quantities.ProbabilityQoI`).
+
+=========================  ================================================================
+homework function          composition
+=========================  ================================================================
+``calculate_gradients``    slice x, QoI p_t, DoI :class:`~methods.distributions.Point`
+``vanilla_gradients``      |that| summed over channels
+``smoothgrad``             DoI :class:`~methods.distributions.Gaussian` (absolute=True)
+``integrated_gradients``   DoI ``AumannShapley`` (straight path from the baseline), attribution
+``occlusion``              :meth:`RemovalEngine.occlusion <methods.removal.RemovalEngine.occlusion>`
+``insertion``/``deletion`` :meth:`RemovalEngine.curve <methods.removal.RemovalEngine.curve>`
+=========================  ================================================================
+
+The gradient methods group the images by target label (one compiled gradient serves
+every class: the label only sets the QoI's weight vector) and share one compiled
+gradient among all DoIs of a model.
+"""
+import hw3_env  # noqa: F401
+
+import numpy as np
+
+from AumannShapley import AumannShapley
+from Explanation import Explanation, _check_inputs
+from methods.baselines import broadcast_baseline
+from methods.distributions import Gaussian, Point
+from methods.quantities import ProbabilityQoI, check_targets
+from methods.removal import RemovalEngine, auc, random_map, superpixel_sum  # noqa: F401
+
+__all__ = ["calculate_gradients", "vanilla_gradients", "smoothgrad", "integrated_gradients",
+           "occlusion", "insertion", "deletion", "superpixel_sum", "random_map", "auc",
+           "explain_probability", "ablation_curves", "object_share", "banner_markdown",
+           "show_images", "show_maps", "plot_curves"]
+
+
+def _chain(model):
+    """The model's Explanation and the compiled (gradient, quantity) functions that all
+    its DoIs share (they compile the same functions of the same (Q, slice))."""
+    chain = getattr(model, "_csep590b_chain", None)
+    if chain is None:
+        chain = (Explanation(model, Point()), {})
+        model._csep590b_chain = chain
+    return chain
+
+
+def explain_probability(imgs, model, target_labels, method, baseline=None):
+    """Pixel explanations of p_t under the DoI ``method``, one target per image.
+
+    Args:
+        imgs: model inputs (N, 3, H, W).
+        model: the Keras model.
+        target_labels: (N,) classes (an int: the same for all).
+        method: a DoI (``Point``, ``Gaussian``, ``AumannShapley``...).
+        baseline: the DoI's baseline, broadcastable to imgs (None: the method's own).
+    Returns:
+        float32 (N, 3, H, W): what the method returns (influence or attribution).
+    """
+    x = _check_inputs(model, imgs)
+    labels = check_targets(model, target_labels, len(x))
+    base = None if baseline is None else broadcast_baseline(baseline, x)
+    expl, compiled = _chain(model)
+    method._compiled = compiled           # share the compiled gradient among DoIs
+    expl.attribution_method = method
+    pixels = expl.for_input()
+    out = np.empty(x.shape, dtype=np.float32)
+    for t in np.unique(labels):
+        idx = np.flatnonzero(labels == t)
+        data = pixels.for_quantity(ProbabilityQoI(int(t))).explain(
+            x[idx], baseline=None if base is None else base[idx])
+        out[idx] = data.attribution
+    return out
+
+
+def calculate_gradients(imgs, model, target_labels):
+    """dp_t/dx for each image (the handout's helper).
+
+    Returns:
+        gradients: float32 (N, 3, H, W).
+    """
+    return explain_probability(imgs, model, target_labels, Point(ignore_difference_term=True))
+
+
+def vanilla_gradients(imgs, model, target_labels):
+    """Vanilla gradients (Simonyan et al. 2014): |dp_t/dx| summed over channels.
+
+    saliency_{hw} = sum_c |dp_t / dx_{chw}|  (the point DoI, influence).
+
+    Returns:
+        saliency: float32 (N, H, W).
+    """
+    return np.abs(calculate_gradients(imgs, model, target_labels)).sum(axis=1)
+
+
+def smoothgrad(imgs, model, target_labels, samples=50, sigma=0.1):
+    """SmoothGrad (Smilkov et al. 2017, eq. 3), absolute value before averaging:
+
+    saliency_{hw} = sum_c (1/n) sum_k |dp_t/dx_{chw} (x + eps_k)|,
+    eps_k ~ N(0, (sigma (x_max - x_min))^2 I)
+
+    (Captum's ``NoiseTunnel(Saliency(abs=True))`` with ``stdevs = sigma (x_max - x_min)``).
+
+    Args:
+        samples: n, noisy samples per image.
+        sigma: noise level, a fraction of each image's value range x_max - x_min.
+    Returns:
+        saliency: float32 (N, H, W).
+    """
+    g = explain_probability(imgs, model, target_labels,
+                            Gaussian(samples=samples, sigma=sigma, absolute=True))
+    return g.sum(axis=1)
+
+
+def integrated_gradients(imgs, model, target_labels, baseline, steps=50):
+    """Integrated Gradients of p_t (Sundararajan et al. 2017, eq. 3, right Riemann sum),
+    absolute value summed over channels:
+
+    saliency_{hw} = sum_c | (x - x')_{chw} (1/m) sum_{k=1..m} dp_t/dx_{chw} (x' + k/m (x - x')) |
+
+    Args:
+        baseline: x', broadcastable to imgs (e.g. ``baselines.black(224)``).
+        steps: m.
+    Returns:
+        saliency: float32 (N, H, W).
+    """
+    a = explain_probability(imgs, model, target_labels, AumannShapley(resolution=steps),
+                            baseline=baseline)
+    return np.abs(a).sum(axis=1)
+
+
+def occlusion(imgs, model, target_labels, baseline, superpixel_size=8, batch_size=16,
+              progress=False):
+    """Occlusion: p_t(x) - p_t(x with the superpixel holding the pixel replaced by the
+    baseline), on non-overlapping superpixel_size x superpixel_size squares.
+
+    Args:
+        batch_size: occluded copies per forward (of one or several images).
+    Returns:
+        importance: float32 (N, H, W).
+    Raises:
+        ValueError: H or W is not a multiple of superpixel_size.
+    """
+    engine = RemovalEngine(model, superpixel_size, batch_size=batch_size)
+    x = engine.check_images(imgs)
+    return engine.occlusion(x, check_targets(model, target_labels, len(x)), baseline,
+                            progress=progress)
+
+
+def _curve(kind, img, model, importance, target_label, baseline, step, batch_size, progress):
+    imp = np.asarray(importance)
+    shape = tuple(model.input_shape[1:])
+    if imp.ndim not in (2, 3) or (imp.ndim == 3 and len(imp) != 1):
+        raise ValueError("importance must be (1, H/s, W/s) on the superpixel grid, got %r"
+                         % (imp.shape,))
+    gh, gw = imp.shape[-2:]
+    if gh < 1 or gw < 1 or shape[1] % gh or shape[2] % gw or shape[1] // gh != shape[2] // gw:
+        raise ValueError("importance %r is not a grid of square superpixels on the %dx%d "
+                         "image: H/s x W/s with one s dividing both (e.g. (1, %d, %d) for "
+                         "s=8); reduce a pixel map with superpixel_sum(map, s)"
+                         % (imp.shape, shape[1], shape[2], shape[1] // 8, shape[2] // 8))
+    engine = RemovalEngine(model, shape[1] // gh, batch_size=batch_size)
+    return engine.curve(img, imp, target_label, baseline, kind, step=step, progress=progress)
+
+
+def insertion(img, model, importance, target_label, baseline, step=1, batch_size=16,
+              progress=False):
+    """Insertion curve: p_t of the baseline with the k most important superpixels of
+    the image inserted, k = 0, step, ..., n (order ``argsort(-importance, stable)``).
+
+    Args:
+        img: (1, 3, H, W). importance: (1, H/s, W/s). target_label: int.
+        baseline: the start image (broadcastable to img).
+        step: superpixels per point.
+    Returns:
+        (curve, num_feats): curve[0] = p_t(baseline), curve[-1] = p_t(img).
+    """
+    return _curve("insertion", img, model, importance, target_label, baseline, step,
+                  batch_size, progress)
+
+
+def deletion(img, model, importance, target_label, baseline, step=1, batch_size=16,
+             progress=False):
+    """Deletion curve: p_t of the image with the k most important superpixels replaced
+    by the baseline, k = 0, step, ..., n.
+
+    Returns:
+        (curve, num_feats): curve[0] = p_t(img), curve[-1] = p_t(baseline).
+    """
+    return _curve("deletion", img, model, importance, target_label, baseline, step,
+                  batch_size, progress)
+
+
+# ---------------------------------------------------------------------------
+# What the notebook shows: batched ablation metrics, ground truth, figures
+# ---------------------------------------------------------------------------
+def ablation_curves(imgs, model, importances, target_labels, baseline, kind, step=1,
+                    batch_size=16, progress=True):
+    """Insertion or deletion curves of several explanation methods on several images.
+
+    Args:
+        imgs: (N, 3, H, W) model inputs.
+        importances: dict method name -> (N, H/s, W/s) superpixel importance.
+        target_labels: (N,) classes.
+        baseline: the baseline image (broadcastable to one image).
+        kind: 'insertion' or 'deletion'.
+        step: superpixels per point.
+    Returns:
+        dict name -> (curves (N, P) float64, num_feats (P,), aucs (N,)); the mean curve
+        of a method is ``curves.mean(axis=0)``, its average AUC ``aucs.mean()``.
+    """
+    from notebook_tools.progress import progress as _progress
+    fn = {"insertion": insertion, "deletion": deletion}.get(kind)
+    if fn is None:
+        raise ValueError("kind must be 'insertion' or 'deletion', got %r" % (kind,))
+    x = np.asarray(imgs, dtype=np.float32)
+    labels = check_targets(model, target_labels, len(x))
+    out = {}
+    jobs = [(name, i) for name in importances for i in range(len(x))]
+    results = {}
+    for name, i in _progress(jobs, desc="%s curves" % kind, unit="curve", disable=not progress):
+        results[name, i] = fn(x[i:i + 1], model, np.asarray(importances[name])[i:i + 1],
+                              int(labels[i]), baseline, step=step, batch_size=batch_size)
+    for name in importances:
+        curves = np.stack([results[name, i][0] for i in range(len(x))])
+        num = results[name, 0][1]
+        out[name] = (curves, num, np.array([auc(c, num) for c in curves]))
+    return out
+
+
+def object_share(maps, masks):
+    """Share of each map's positive mass that falls on the object mask, and the
+    localisation ratio (that share over the mask's share of the image; 1 = chance).
+
+    Args:
+        maps: (N, H, W) pixel maps (only their positive part counts).
+        masks: bool (N, H, W) object masks.
+    Returns:
+        (share, ratio): means over the images, floats.
+    """
+    from evaluation.ground_truth import localisation_ratio
+    ratios = np.array([localisation_ratio(m, k) for m, k in zip(maps, masks)])
+    areas = np.array([np.mean(k) for k in masks])
+    return float(np.nanmean(ratios * areas)), float(np.nanmean(ratios))
+
+
+def banner_markdown(world, **settings):
+    """Markdown banner: which world produced the notebook's outputs, and its settings."""
+    shown = ", ".join("%s=%s" % (k, v) for k, v in settings.items())
+    if world.name == "synthetic":
+        head = "These outputs were produced in the synthetic world."
+        body = ("Generated 64x64 scenes with ground-truth part masks, explained on a small "
+                "model of the VGG16 layout trained on them (`models/surrogate.h5`), not on "
+                "VGG16 and photographs. To regenerate every output with VGG16 and real "
+                "photographs, run `make run NB=notebooks/csep590b_hw2.ipynb WORLD=imagenet` "
+                "(it downloads the 528 MB ImageNet weights and the photos).")
+    else:
+        head = "These outputs were produced in the ImageNet world."
+        body = ("The course's VGG16 with ImageNet weights on real photographs (pinned, "
+                "sha256-checked). `WORLD = \"synthetic\"` runs the same cells offline.")
+    return "> **%s** %s Settings: %s.\n" % (head, body, shown)
+
+
+def show_images(images, titles, size=2.6):
+    """A row of RGB uint8 pictures with titles."""
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(images), figsize=(size * len(images), size), squeeze=False)
+    for ax, im, t in zip(axes[0], images, titles):
+        ax.imshow(im)
+        ax.set_title(t, fontsize=9)
+        ax.axis("off")
+    fig.tight_layout()
+    plt.show()
+
+
+def show_maps(maps, titles, signed=True, size=2.6, suptitle=None):
+    """A row of importance maps: ``signed`` ones red (important) / blue (unimportant)
+    on ``seismic`` with symmetric limits -m..m, m = max |map| (the handout's plot);
+    non-negative saliency on 0..max."""
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(maps), figsize=(size * len(maps), size), squeeze=False)
+    for ax, m, t in zip(axes[0], maps, titles):
+        m = np.asarray(m, dtype=np.float64)
+        if signed:
+            lim = np.abs(m).max() or 1.0
+            ax.imshow(m, vmin=-lim, vmax=lim, cmap="seismic")
+        else:
+            ax.imshow(m, vmin=0, vmax=m.max() or 1.0)
+        ax.set_title(t, fontsize=9)
+        ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    plt.show()
+
+
+def plot_curves(curves, ylabel, title):
+    """Curves against the fraction of superpixels: dict label -> (num_feats, values)."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    for label, (num, y) in curves.items():
+        ax.plot(np.asarray(num) / float(num[-1]), y, label=label)
+    ax.set_xlabel("fraction of superpixels (num_feats / n)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    plt.show()

@@ -1,0 +1,81 @@
+"""The softmax-probability quantity of interest, p_t = softmax(s)_t.
+
+The course's VGG16 has linear scores s (the slides' "linear substitution"); the
+CSEP 590B homework explains the *probability* of the target class instead,
+
+    Q(x) = p_t(x) = exp(s_t(x)) / sum_c exp(s_c(x)).
+
+:class:`ProbabilityQoI` is a :class:`Explanation.LinearQoI` whose tensor is
+``softmax(model.output)`` (target key ``'probabilities'``): Q = <e_t, softmax(s)>.
+Like the score QoIs, it shares one compiled gradient per slice among all classes;
+switching t sets a weight vector, it does not recompile. Use it at any slice, with
+any DoI::
+
+    Explanation(model, Point()).for_input().for_quantity(ProbabilityQoI(t)).explain(x)
+
+:func:`probabilities` is the same quantity evaluated forward only (NumPy softmax of
+the model's scores, in float64), which the removal methods use.
+"""
+import hw3_env  # noqa: F401  (must come before keras/theano)
+
+import numpy as np
+import theano.tensor as T
+
+from Explanation import ClassQoI, _check_class, _class_label
+
+K = hw3_env.setup()
+
+
+class ProbabilityQoI(ClassQoI):
+    """Q = p_c = softmax(s)_c, the model's probability of class c.
+
+    Args:
+        c: the class index.
+    """
+
+    def target(self, model):
+        p = T.nnet.softmax(model.output)
+        p._keras_shape = K.int_shape(model.output)   # Keras reads shapes from here
+        return p
+
+    def target_key(self):
+        return "probabilities"
+
+    def __str__(self):
+        return "p_%d" % self.c
+
+    def describe(self, class_names=None):
+        return "p_%s" % _class_label(class_names, self.c)
+
+
+def softmax(scores):
+    """Row-wise softmax of scores (N, C) in float64 (max subtracted first)."""
+    s = np.asarray(scores, dtype=np.float64)
+    s = s - s.max(axis=-1, keepdims=True)
+    e = np.exp(s)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def probabilities(model, x, batch_size=16):
+    """p = softmax(model(x)) for model inputs x (N, ...), float64 (N, C)."""
+    x = np.asarray(x, dtype=np.float32)
+    return softmax(model.predict(x, batch_size=batch_size))
+
+
+def check_targets(model, targets, n):
+    """Target classes as an int64 array (n,); a clear error when they do not fit.
+
+    Args:
+        model: the Keras model (its output size bounds the classes).
+        targets: one class index per instance (an int is used for all n).
+        n: number of instances.
+    """
+    t = np.asarray(targets)
+    if t.ndim == 0:
+        t = np.full(n, t)
+    if t.shape != (n,) or (t.size and not np.issubdtype(t.dtype, np.integer)):
+        raise ValueError("target labels must be %d integer class indices, one per image, "
+                         "got %r (shape %r)" % (n, t.dtype, t.shape))
+    for c in t:
+        _check_class(model, c.item())
+    return t.astype(np.int64)
