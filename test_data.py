@@ -551,21 +551,37 @@ class World:
                         "pinned URLs in `data/images.tsv`.")
         return "\n".join(text)
 
-    def banner(self, steps):
-        """Markdown banner saying which world produced a notebook's outputs."""
+    def banner(self, steps=None, notebook="hw3_explain.ipynb", **settings):
+        """Markdown banner saying which world produced a notebook's outputs.
+
+        Args:
+            steps: the path integrals' Riemann steps, or None.
+            notebook: the notebook's path (names the command that regenerates it).
+            **settings: other settings to list (name=value).
+        """
+        if notebook == "hw3_explain.ipynb":
+            online, offline = "make notebook", "make notebook-offline"
+        else:
+            online = "make run NB=%s WORLD=imagenet" % notebook
+            offline = "make run NB=%s" % notebook
         if self.name == "synthetic":
             head = "These outputs were produced in the synthetic world."
             body = ("Generated 64x64 scenes with ground-truth part masks, explained on a small "
                     "model of the VGG16 layout trained on them (`models/surrogate.h5`). They "
                     "are not VGG16's explanations: to regenerate every output with VGG16 and "
-                    "real photographs, run `make notebook` (it downloads the 528 MB ImageNet "
-                    "weights and the photos).")
+                    "real photographs, run `%s` (it downloads the 528 MB ImageNet "
+                    "weights and the photos)." % online)
         else:
             head = "These outputs were produced in the ImageNet world."
             body = ("The course's VGG16 with the official ImageNet weights, on real photographs "
-                    "fetched from pinned, sha256-checked URLs. `make notebook-offline` runs "
-                    "the same cells offline on the synthetic world.")
-        return "> **%s** %s Path integrals use %d Riemann steps.\n" % (head, body, int(steps))
+                    "fetched from pinned, sha256-checked URLs. `%s` runs "
+                    "the same cells offline on the synthetic world." % offline)
+        tail = []
+        if steps is not None:
+            tail.append("Path integrals use %d Riemann steps." % int(steps))
+        if settings:
+            tail.append("Settings: %s." % ", ".join("%s=%s" % kv for kv in settings.items()))
+        return "> **%s** %s%s\n" % (head, body, "".join(" " + t for t in tail))
 
     def image_list(self, sets):
         """Plain-text list of the images in ``sets`` (class, id, URL): the extra

@@ -133,7 +133,7 @@ def compare(methods, model, scenes, randomised_model=None, ablation=None):
     return {m.name: grade(m, model, scenes, randomised_model, ablation) for m in methods}
 
 
-def table_markdown(results, why_empty=None, digits=2):
+def table_markdown(results, why_empty=None, digits=2, measures=MEASURES):
     """The comparison table: methods x measures, ``mean [95% bootstrap interval]``,
     and the time per image.
 
@@ -141,10 +141,11 @@ def table_markdown(results, why_empty=None, digits=2):
         results: dict name -> row of :func:`grade`.
         why_empty: dict measure -> reason, written under the table for every
             measure that has no values.
+        measures: the columns (default all of :data:`MEASURES`).
     Returns:
         Markdown text.
     """
-    cols = [c for c in MEASURES]
+    cols = list(measures)
     lines = ["| method | " + " | ".join(HEADERS[c] for c in cols) + " | s / image |",
              "| --- |" + " --- |" * (len(cols) + 1)]
     for name, row in results.items():
@@ -154,3 +155,78 @@ def table_markdown(results, why_empty=None, digits=2):
     notes = ["*%s*: %s" % (HEADERS[c], (why_empty or {}).get(c, "not measured"))
              for c in empty]
     return "\n".join(lines + ([""] + notes if notes else []))
+
+
+# ---------------------------------------------------------------------------
+# The image sets and the figure
+# ---------------------------------------------------------------------------
+TWIN_TESTS = ((1, 2, "roof"), (3, 4, "bed"))
+"""(c1, c2, part): explain s_c1 - s_c2 on images of c1; the twins differ only in the
+part (sports car vs convertible: the roof; pickup vs van: the cargo bed)."""
+
+
+def synthetic_scenes(world, per_class=10, seed=None):
+    """Held-out scenes of every class of the synthetic world, with object masks and
+    the two twin tests.
+
+    Args:
+        world: the synthetic :class:`test_data.World`.
+        per_class: scenes per class (interleaved: scene 0 of every class first).
+        seed: the world's seed (default ``test_data.SYNTHETIC_SEED``).
+    Returns:
+        (:class:`Scenes`, pictures uint8 (N, H, W, 3)).
+    """
+    import test_data
+    if world.name != "synthetic":
+        raise ValueError("synthetic_scenes needs the synthetic world (it has part masks), "
+                         "got %r; use photo_scenes for the ImageNet world" % world.name)
+    if int(per_class) < 1:
+        raise ValueError("per_class must be >= 1, got %r" % (per_class,))
+    seed = test_data.SYNTHETIC_SEED if seed is None else seed
+    drawn = [world._synthetic.generate(c, int(per_class), "heldout", seed=seed)
+             for c in range(len(world.class_names))]
+    order = [(i, c) for i in range(int(per_class)) for c in range(len(drawn))]
+    pictures = np.stack([drawn[c][0][i] for i, c in order]).astype(np.uint8)
+    labels = np.array([c for _, c in order])
+    masks = np.stack([drawn[c][1]["object"][i] for i, c in order]).astype(bool)
+    pairs = []
+    for c1, c2, part in TWIN_TESTS:
+        idx = np.flatnonzero(labels == c1)
+        regions = np.stack([drawn[c1][1][part][i] for i, c in order if c == c1]).astype(bool)
+        pairs.append((idx, c1, c2, regions))
+    return Scenes(world.preprocess(pictures), labels, masks, pairs), pictures
+
+
+def photo_scenes(world, image_set):
+    """The ImageNet world's set: photos with their true classes, no masks.
+
+    Returns:
+        (:class:`Scenes`, pictures uint8 (N, H, W, 3)).
+    """
+    return Scenes(world.preprocess(image_set.images), np.asarray(image_set.labels)), \
+        np.asarray(image_set.images)
+
+
+def plot_maps(results, pictures, indices, titles):
+    """Every method's map on the same few images: one column per image, one row per
+    method (signed maps on ``seismic`` with symmetric limits; non-negative maps run
+    from white to red)."""
+    import matplotlib.pyplot as plt
+    names = list(results)
+    fig, axes = plt.subplots(len(names) + 1, len(indices),
+                             figsize=(1.7 * len(indices) + 1.6, 1.6 * (len(names) + 1)),
+                             squeeze=False)
+    for j, (i, t) in enumerate(zip(indices, titles)):
+        axes[0, j].imshow(pictures[i])
+        axes[0, j].set_title(t, fontsize=8)
+        for r, name in enumerate(names, start=1):
+            m = results[name]["maps"][i]
+            lim = np.abs(m).max() or 1.0
+            axes[r, j].imshow(m, cmap="seismic", vmin=-lim, vmax=lim)
+    for r, name in enumerate(["image"] + names):
+        axes[r, 0].set_ylabel(name, fontsize=7, rotation=0, ha="right", va="center")
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
