@@ -53,3 +53,10 @@ bench: $(STAMP)
 
 clean-cache:
 	rm -rf .theano data/cache
+
+# CSEP 590B HW2 (issue 12): occlusion and SmoothGrad against Captum (torch 2.13 + captum
+# in the product venv, as `make bench`); writes its section of benchmarks/RESULTS.md.
+.PHONY: bench-hw2
+bench-hw2: $(STAMP)
+	$(BIN)/python -m pip install -q -r benchmarks/requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python benchmarks/bench_hw2.py --results benchmarks/RESULTS.md

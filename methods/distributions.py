@@ -23,8 +23,8 @@ Both plug into the Explanation chain exactly like ``AumannShapley``::
         .for_input().for_quantity(ProbabilityQoI(c)).explain(x)
 
 They subclass ``AumannShapley``, so they share its compiled gradient and quantity
-functions, its baseline handling and its completeness gap (for these DoIs the gap is
-only a diagnostic: completeness is a property of the path).
+functions and its baseline handling. Completeness is a property of the path: ``Point``
+reports the one-step gap like ``AumannShapley(resolution=1)``, ``Gaussian`` reports NaN.
 """
 import hw3_env  # noqa: F401  (must come before theano)
 
@@ -151,3 +151,21 @@ class Gaussian(AumannShapley):
             first, starts = np.unique(idx, return_index=True)
             sums[first] += np.add.reduceat(grads, starts, axis=0, dtype=np.float64)
         return (sums / m).astype(np.float32), base
+
+    def get_attributions(self, instances, baseline=None, return_convergence_delta=False,
+                         progress=False):
+        """SmoothGrad influence (or attribution) of Q at each instance.
+
+        Completeness is a property of the path, not of this DoI, so no gap is computed
+        (that would cost two forwards per call): the delta is NaN for every instance.
+
+        Returns:
+            float32 array like ``instances`` (and the (N,) NaN delta if asked).
+        """
+        avg, base = self.average_gradients(instances, baseline, progress)
+        result = avg if self.ignore_difference_term else \
+            avg * (np.asarray(instances, dtype=np.float32) - base)
+        self.last_delta = np.full(len(avg), np.nan)
+        if return_convergence_delta:
+            return result, self.last_delta
+        return result
