@@ -222,3 +222,22 @@ def test_bad_rule_and_tolerance_raise():
         AumannShapley(resolution=50, tolerance=0.01, max_resolution=10)
     with pytest.raises(ValueError, match="resolution must be >= 1"):
         quadrature("gausslegendre", 0)
+
+
+def test_float64_graph_keeps_float64(linear):
+    """A float64 slice variable (what the benchmark's float64 agreement run compiles,
+    with Theano's floatX=float64) is evaluated in float64 end to end: the rule on
+    Q(z) = sum(tanh(z W)) matches NumPy's float64 evaluation to 1e-12."""
+    rng = np.random.RandomState(0)
+    W = rng.randn(6, 3)
+    z = T.dmatrix("z")
+    Q = T.sum(T.tanh(T.dot(z, W)), axis=1)
+    x = rng.randn(2, 6)
+    method = AumannShapley(resolution=7, method="gausslegendre").compile(Q, z)
+    attr, delta = method.get_attributions(x, return_convergence_delta=True)
+    assert attr.dtype == np.float64 and method.gradient(x).dtype == np.float64
+    a, w = quadrature("gausslegendre", 7)
+    grad = sum(wk * (1 - np.tanh((ak * x) @ W) ** 2) @ W.T for ak, wk in zip(a, w))
+    np.testing.assert_allclose(attr, grad * x, rtol=1e-12, atol=1e-14)
+    dq = np.tanh(x @ W).sum(1)
+    np.testing.assert_allclose(delta, attr.sum(1) - dq, atol=1e-12)
