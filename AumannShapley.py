@@ -39,7 +39,8 @@ import theano.tensor as T
 from notebook_tools.progress import progress as _progress
 
 #: The quadrature rules of :func:`quadrature`, Captum's names where Captum has them.
-RULES = ("riemann_right", "riemann_left", "riemann_middle", "trapezoid", "gausslegendre")
+RULES = ("riemann_right", "riemann_left", "riemann_middle", "trapezoid", "gausslegendre",
+         "trapezoid_cosine")
 
 
 def _check_rule(method):
@@ -63,7 +64,13 @@ def quadrature(method, m):
     * ``trapezoid``: a_k = k/m, k = 0..m (m + 1 points), w = 1/(2m) at both ends and
       1/m inside (exact for polynomials of degree 1);
     * ``gausslegendre``: the m-point Gauss-Legendre nodes and weights moved from
-      [-1, 1] to [0, 1] (exact for polynomials of degree 2m - 1), as in Captum.
+      [-1, 1] to [0, 1] (exact for polynomials of degree 2m - 1), as in Captum;
+    * ``trapezoid_cosine`` (m >= 2): the trapezoid rule in t after the substitution
+      a = (1 - cos(pi t)) / 2, which puts the points close together near both ends
+      of the path, like Gauss-Legendre, but nests under doubling like the trapezoid:
+      a_k = (1 - cos(pi k/m)) / 2, k = 1..m-1 (the ends have weight 0),
+      w_k = sin(pi k/m) / sum_j sin(pi j/m) (normalised to sum 1, so exact for
+      polynomials of degree 1).
 
     Args:
         method: one of :data:`RULES`.
@@ -86,6 +93,13 @@ def quadrature(method, m):
         w = np.full(m + 1, 1.0 / m)
         w[[0, -1]] = 0.5 / m
         return np.arange(m + 1, dtype=np.float64) / m, w
+    if method == "trapezoid_cosine":
+        if m < 2:
+            raise ValueError("trapezoid_cosine needs resolution >= 2 (its m - 1 points "
+                             "are the interior of m intervals), got %d" % m)
+        t = np.arange(1, m, dtype=np.float64) / m
+        w = np.sin(np.pi * t)
+        return 0.5 * (1.0 - np.cos(np.pi * t)), w / w.sum()
     nodes, weights = np.polynomial.legendre.leggauss(m)
     return 0.5 * (nodes + 1.0), 0.5 * weights
 
@@ -94,12 +108,13 @@ def refinement(method, m):
     """The next resolution of a rule and the points it adds, for adaptive refinement.
 
     Nested rules keep every point of resolution m at the next resolution m' and every
-    old weight shrinks by the same factor m/m', so the new sum is
-    ``scale * old_sum + sum_new w_k f(a_k)`` with only the new points evaluated:
-    ``riemann_right``, ``riemann_left`` and ``trapezoid`` double (m' = 2m, the new
-    points are the odd multiples of 1/(2m)), ``riemann_middle`` triples (m' = 3m, the
-    midpoints of thirds). ``gausslegendre`` does not nest: it doubles and evaluates all
-    2m new nodes (scale 0).
+    old weight shrinks by one factor (m/m', or the ratio of the normalisations for
+    ``trapezoid_cosine``), so the new sum is ``scale * old_sum + sum_new w_k f(a_k)``
+    with only the new points evaluated: ``riemann_right``, ``riemann_left``,
+    ``trapezoid`` and ``trapezoid_cosine`` double (m' = 2m; the new points are those of
+    the odd multiples of 1/(2m)), ``riemann_middle`` triples (m' = 3m, the midpoints of
+    thirds). ``gausslegendre`` does not nest: it doubles and evaluates all 2m new nodes
+    (scale 0).
 
     Returns:
         (m_next, alphas, weights, scale): the new points, their weights at m_next, and
@@ -113,11 +128,15 @@ def refinement(method, m):
     factor = 3 if method == "riemann_middle" else 2
     new_m = factor * m
     alphas, weights = quadrature(method, new_m)
-    old, _ = quadrature(method, m)
-    # a point is old when it lies on the coarse grid (exactly, in units of 1/new_m)
-    on_coarse = np.isin(np.rint(alphas * 2 * new_m).astype(np.int64),
-                        np.rint(old * 2 * new_m).astype(np.int64))
-    return new_m, alphas[~on_coarse], weights[~on_coarse], float(m) / new_m
+    old, old_w = quadrature(method, m)
+    # the points in t (a = t, or a = (1 - cos(pi t)) / 2), in units of 1/(2 new_m)
+    to_t = ((lambda a: np.arccos(1.0 - 2.0 * a) / np.pi) if method == "trapezoid_cosine"
+            else (lambda a: a))
+    fine = np.rint(to_t(alphas) * 2 * new_m).astype(np.int64)
+    coarse = np.rint(to_t(old) * 2 * new_m).astype(np.int64)
+    on_coarse = np.isin(fine, coarse)
+    scale = weights[on_coarse][np.argsort(fine[on_coarse])] / old_w[np.argsort(coarse)]
+    return new_m, alphas[~on_coarse], weights[~on_coarse], float(scale.mean())
 
 
 class AumannShapley(object):
@@ -133,8 +152,8 @@ class AumannShapley(object):
         batch_size: how many path points (over all instances) go through the
             gradient function at once. The result does not depend on it.
         method: the quadrature rule (:func:`quadrature`): ``riemann_right`` (default,
-            IG's eq. 3), ``riemann_left``, ``riemann_middle``, ``trapezoid`` or
-            ``gausslegendre``.
+            IG's eq. 3), ``riemann_left``, ``riemann_middle``, ``trapezoid``,
+            ``gausslegendre`` or ``trapezoid_cosine``.
         tolerance: None (default) evaluates the rule at ``resolution``. A number t > 0
             raises each instance's resolution (:func:`refinement`) until its relative
             completeness gap |sum attribution - (Q(z) - Q(z'))| / |Q(z) - Q(z')| is

@@ -23,11 +23,18 @@ its peak RSS (``os.wait4``'s ``ru_maxrss``) is its own:
    Captum's ``LayerIntegratedGradients`` on conv4_1's ReLU, baseline the zero image;
 4. ``compression.recall_grid`` for one class, the default grid, on up to 8 held-out
    images (ours only; reported pending while ``compression.py`` is missing);
-5. achieved GFLOP/s of the VGG16 forward (batch 8) against a float32 matmul peak.
+5. achieved GFLOP/s of the VGG16 forward (batch 8) against a float32 matmul peak;
+6. every quadrature rule (``method=``) against Captum's, in float64 on both sides
+   (issue 16, ``time_to_gap.py``);
+7. the gap-versus-steps curve of every rule for one image, and the wall time until
+   the relative completeness gap is below 1% on 5 images: ours (adaptive,
+   ``tolerance=0.01``) against Captum's ``gausslegendre`` at 50, 100, 200, ... steps.
 
-Every attribution is checked against Captum's (relative L2 < 1e-3; 1e-2 below 50
-steps, see ``attr_tolerance``) next to its time; a failed check is flagged in the
-table and makes the exit status 1. Each child warms up first (Theano compiles its gradient, oneDNN builds
+Agreement with Captum is judged in float64 (relative L2 < 1e-3, ``rules`` rows): in
+float32 the two sides round pre-activations near ReLU kinks differently and the error
+of a correct implementation lands near 1e-3 on some CPUs (``attr_tolerance``). The
+float32 timing runs are still compared, at 1e-2, which catches any wrong convention.
+A failed check is flagged in the table and makes the exit status 1. Each child warms up first (Theano compiles its gradient, oneDNN builds
 its kernels: reported as "first call"), then times one full call (wall clock). RSS is
 reported three ways: the process peak (model load included), the RSS after load and
 warm-up, and the peak during the timed call (``VmHWM`` reset through
@@ -55,6 +62,8 @@ for _p in (ROOT, os.path.join(ROOT, "tests"), HERE):
 
 import numpy as np  # noqa: E402
 
+import time_to_gap  # noqa: E402
+
 FULL = {"steps": 50, "images": 10}
 CHUNK = 10                      # path points per gradient call, both sides
 HW = (224, 224)
@@ -63,22 +72,27 @@ TOL_FORWARD, TOL_ATTR = 1e-4, 1e-3
 
 
 def attr_tolerance(steps):
-    """Tolerance of an attribution check: 1e-3 at 50 steps or more, 1e-2 below.
+    """Tolerance of a *float32* attribution check: 1e-2 at any number of steps.
 
     The two sides' gradients at one path point agree to ~1e-6, except at the odd
     point where float32 rounding puts a pre-activation on the other side of a ReLU's
     kink on one side only. There the gradient differs by 1e-3 to 2e-2 (relative L2),
     and either side may be the one off: against a float64 PyTorch reference both
     float32 sides show such points. One such point weighs 1/steps in the Riemann
-    sum, so a 4-step smoke run sees up to ~4e-3, a 50-step run a few 1e-4. A wrong
-    convention (kernel flip, flatten order, Riemann variant, baseline) changes every
-    gradient, far above 1e-2, so the smoke tolerance still catches it.
+    sum, so a 4-step smoke run sees up to ~4e-3, a 50-step run 5e-4 to 1.2e-3
+    depending on the CPU (8.9e-4 on the developers' Xeon, 1.14e-3 on an AMD EPYC).
+    That is why the 1e-3 agreement is judged in float64 (the ``rules`` rows), where no
+    such flips happen; a wrong convention (kernel flip, flatten order, Riemann
+    variant, baseline) changes every gradient, far above 1e-2, so this float32 check
+    still catches it.
     """
-    return TOL_ATTR if steps >= FULL["steps"] else 10 * TOL_ATTR
+    return 10 * TOL_ATTR
 TARGET_LAYER_RATIO, TARGET_IG_RATIO, TARGET_IG_RSS = 0.6, 1.2, 2 * 1024 ** 3
 FLOPS_BATCH = 8
 KINDS = ("forward", "ig-ours", "ig-captum", "layer-ours", "layer-captum", "grid",
-         "flops-ours", "flops-torch")
+         "flops-ours", "flops-torch", "rules-ours", "rules-captum", "curve", "ttt-ours",
+         "ttt-captum")
+FLOAT64_KINDS = ("rules-ours", "rules-captum")
 GRID_IMAGES = 8                 # held-out images of the grid (at most --images)
 NOTEBOOK_HELDOUT = 76           # held-out images of the notebook's experiment
 
@@ -134,10 +148,12 @@ def weight_path(a):
     return os.path.join(a.workdir, "vgg16_seed%d.h5" % a.seed)
 
 
-def load_ours(path):
+def load_ours(path, float64=False):
     import hw3_env
-    hw3_env.setup()
-    import models
+    K = hw3_env.setup()
+    import models           # (its import runs hw3_env.setup(), which sets float32)
+    if float64:
+        K.set_floatx("float64")
     return models.VGG_16(path, input_shape=(3,) + HW)
 
 
@@ -172,7 +188,7 @@ def child(kind, a):
         if kind.endswith("-captum") or kind == "flops-torch":
             model = load_torch(weights)
         elif kind != "forward":
-            model = load_ours(weights)
+            model = load_ours(weights, float64=kind in FLOAT64_KINDS)
     out["load_s"] = t_load.seconds
     meta = {}
     if os.path.exists(os.path.join(wd, "meta.json")):
@@ -195,6 +211,16 @@ def child(kind, a):
         out.update(child_flops_ours(model))
     elif kind == "flops-torch":
         out.update(child_flops_torch(model))
+    elif kind == "rules-ours":
+        out.update(time_to_gap.child_rules_ours(model, x_all[:1], meta["c_ig"], wd))
+    elif kind == "rules-captum":
+        out.update(time_to_gap.child_rules_captum(model, x_all[:1], meta["c_ig"], wd))
+    elif kind == "curve":
+        out.update(time_to_gap.child_curve(model, x_all[:1], meta["c_ig"], wd))
+    elif kind in ("ttt-ours", "ttt-captum"):
+        n = min(time_to_gap.TTT_IMAGES, len(x_all))
+        fn = getattr(time_to_gap, "child_" + kind.replace("-", "_"))
+        out.update(fn(model, x_all[:n], meta["c_each"][:n], wd))
     else:
         raise SystemExit("unknown child kind %r" % kind)
     out["rss_end"] = status_kb("VmRSS")
@@ -371,6 +397,8 @@ def spawn(kind, a):
     print("  running %-13s ..." % kind, end="", flush=True)
     t0 = time.perf_counter()
     env = dict(os.environ, TQDM_DISABLE="1")        # no progress bars in the log
+    if kind in FLOAT64_KINDS:
+        env = time_to_gap.float64_env(env)
     p = subprocess.Popen(cmd, cwd=ROOT, env=env)
     _, status, usage = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)
@@ -450,7 +478,8 @@ def main(argv=None):
                    help="Riemann steps of every path (default 50)")
     p.add_argument("--images", type=int, default=FULL["images"],
                    help="images of the conv4_1 class attribution (default 10)")
-    p.add_argument("--only", choices=("all", "ig", "layer", "grid", "flops"), default="all")
+    p.add_argument("--only", choices=("all", "ig", "layer", "grid", "flops", "rules", "ttt"),
+                   default="all")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workdir", help="keep the weight file and outputs here "
                    "(default: a temporary directory, removed at the end)")
@@ -491,7 +520,8 @@ def run(a, full, out_path):
     r = {"forward": spawn("forward", a)}
     fw = r["forward"]
     with open(os.path.join(a.workdir, "meta.json"), "w") as f:
-        json.dump({"c_ig": fw["c_ig"], "c_layer": fw["c_layer"]}, f)
+        json.dump({"c_ig": fw["c_ig"], "c_layer": fw["c_layer"],
+                   "c_each": fw["argmax_ours"]}, f)
     checks = {"forward": (fw["rel_l2"], TOL_FORWARD)}
     print("forward agreement: relative L2 %.2e (< %.0e: %s); classes ig=%d layer=%d"
           % (fw["rel_l2"], TOL_FORWARD, fw["rel_l2"] < TOL_FORWARD, fw["c_ig"], fw["c_layer"]))
@@ -513,6 +543,20 @@ def run(a, full, out_path):
         if err >= tol:
             print("WARNING: %s attributions disagree with Captum's: their times are "
                   "reported but flagged" % part)
+    if a.only in ("all", "rules"):
+        r["rules-ours"] = spawn("rules-ours", a)
+        r["rules-captum"] = spawn("rules-captum", a)
+        for rule in time_to_gap.RULES:
+            got = np.load(os.path.join(a.workdir, "rules-ours-%s.npy" % rule))
+            ref = np.load(os.path.join(a.workdir, "rules-captum-%s.npy" % rule))
+            checks["rule:" + rule] = (rel_l2(got, ref), TOL_ATTR)
+            print("%s agreement (float64): relative L2 %.2e" % (rule, checks["rule:" + rule][0]))
+    if a.only in ("all", "ttt"):
+        r["curve"] = spawn("curve", a)
+        time_to_gap.plot_curve(r["curve"], os.path.join(
+            HERE if full else a.workdir, "gap_vs_steps.png"))
+        r["ttt-ours"] = spawn("ttt-ours", a)
+        r["ttt-captum"] = spawn("ttt-captum", a)
     if a.only in ("all", "grid"):
         r["grid"] = bench_grid(a)
     if a.only in ("all", "flops"):
@@ -625,7 +669,14 @@ def report(a, info, r, checks, full):
     L.append("## Agreement with Captum\n")
     L.append("| check | relative L2 error | tolerance | |\n|---|---|---|---|")
     names = {"forward": "forward scores (%d images)" % a.images,
-             "ig": "pixel IG, 1 image", "layer": "conv4_1 class attribution"}
+             "ig": "pixel IG, 1 image, float32 (timing run)",
+             "layer": "conv4_1 class attribution, float32 (timing run)"}
+    names.update({"rule:" + rule: "pixel IG `method=%r`, %d steps, **float64** (Captum `%s`%s)"
+                  % (rule, time_to_gap.RULE_STEPS, time_to_gap.CAPTUM_METHOD[rule],
+                     ", %d points × %d/%d" % ((time_to_gap.RULE_STEPS + 1,) * 2
+                                              + (time_to_gap.RULE_STEPS,))
+                     if rule == "trapezoid" else "")
+                  for rule in time_to_gap.RULES})
     for k, (err, tol) in checks.items():
         L.append("| %s | %.2e | %.1e | %s |" % (names[k], err, tol,
                                                  "ok" if err < tol else "FAILED"))
@@ -714,6 +765,8 @@ def report(a, info, r, checks, full):
         L.append("| PyTorch VGG16 forward | %.2f s | %.1f | %.0f%% |"
                  % (ft["forward_s"], ft["forward_gflops"], 100 * ft["forward_gflops"] / peak))
         L.append("")
+    if "ttt-ours" in r:
+        L.extend(time_to_gap.report_lines(r, targets))
     if targets:
         L.append("## Targets\n")
         L.append("| target | measured | |\n|---|---|---|")

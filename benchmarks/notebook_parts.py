@@ -1,0 +1,97 @@
+"""Wall time of the homework notebook in the ImageNet world, part by part (issue 16).
+
+Runs ``hw3_explain.ipynb`` with papermill, as ``make notebook`` does, into a
+temporary file (the saved notebook is never touched), on the VGG16 weight file
+``HW3_VGG16_WEIGHTS`` (default: a random one in the official layout, written by
+``tests/weightfiles.py``: the arithmetic is VGG16's) and the photos of
+``HW3_IMAGE_DIR`` (default ``../shared/data/imagenet``), then sums papermill's
+per-cell durations under each heading of the notebook::
+
+    .venv/bin/python benchmarks/notebook_parts.py                      # defaults (1-2 h)
+    .venv/bin/python benchmarks/notebook_parts.py -p STEPS 4 -p N_IMAGES 3 -p GRID "[0, 8, 512]"
+
+Prints a Markdown table (part, cells, seconds) and writes it with ``--out``.
+"""
+import argparse
+import ast
+import json
+import os
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+
+def parts(nb):
+    """[(heading, [(cell index, seconds, first source line)])] in notebook order."""
+    out, current = [], ("setup (parameters, imports, model load, banner)", [])
+    for i, cell in enumerate(nb["cells"]):
+        src = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            for line in src.splitlines():
+                if line.startswith("# ") or line.startswith("## "):
+                    if current[1]:
+                        out.append(current)
+                    current = (line.lstrip("# ").strip(), [])
+                    break
+            continue
+        secs = cell.get("metadata", {}).get("papermill", {}).get("duration") or 0.0
+        first = next((l for l in src.splitlines() if l.strip() and not l.startswith("#")), "")
+        current[1].append((i, float(secs), first[:70]))
+    if current[1]:
+        out.append(current)
+    return out
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                   help="a notebook parameter (Python literal), e.g. -p STEPS 4")
+    p.add_argument("--out", help="also write the table here")
+    p.add_argument("--cells", action="store_true", help="list every cell's time")
+    a = p.parse_args(argv)
+    import papermill
+    params = {"WORLD": "imagenet"}
+    for name, value in a.p:
+        try:
+            params[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            params[name] = value
+    shared = os.path.abspath(os.path.join(ROOT, "..", "shared", "data", "imagenet"))
+    os.environ.setdefault("HW3_IMAGE_DIR", shared)
+    work = tempfile.mkdtemp(prefix="hw3-nbparts-")
+    if "HW3_VGG16_WEIGHTS" not in os.environ:
+        import weightfiles
+        path = os.path.join(work, "vgg16_random.h5")
+        weightfiles.write_official_weight_file(path, seed=0)
+        os.environ["HW3_VGG16_WEIGHTS"] = path
+    out = os.path.join(work, "run.ipynb")
+    t0 = time.perf_counter()
+    papermill.execute_notebook(os.path.join(ROOT, "hw3_explain.ipynb"), out, cwd=ROOT,
+                               parameters=params, progress_bar=False)
+    wall = time.perf_counter() - t0
+    nb = json.load(open(out))
+    lines = ["| part | cells | time |", "|---|---|---|"]
+    total = 0.0
+    for heading, cells in parts(nb):
+        s = sum(c[1] for c in cells)
+        total += s
+        lines.append("| %s | %d | %.1f s |" % (heading, len(cells), s))
+        if a.cells:
+            lines.extend("|   cell %d: `%s` | | %.1f s |" % (i, src.replace("|", "/"), t)
+                         for i, t, src in cells)
+    lines.append("| **all cells** | | **%.1f s** (papermill wall %.1f s, kernel start "
+                 "included) |" % (total, wall))
+    text = "Parameters: %s; load average at start %.2f.\n\n%s\n" % (
+        ", ".join("%s=%r" % kv for kv in params.items()), os.getloadavg()[0], "\n".join(lines))
+    print(text)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    main()
