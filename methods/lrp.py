@@ -18,8 +18,9 @@ defines p:
   R_i = x_i dx_i + l_i dl_i + h_i dh_i, where l and h are the preprocessed images of
   all-0 and all-255 pixels (per channel in our caffe space);
 * **every other convolution, LRP-gamma**: p_k = sum_j a_j (w_jk + gamma w_jk^+) +
-  (b_k + gamma b_k^+); gamma = 0 is LRP-0, i.e. the plain gradient (the layer is
-  left as it is);
+  (b_k + gamma b_k^+); gamma = 0 is LRP-0, p = z: the plain gradient, except at units
+  with z = 0 exactly, which pass nothing (the rule's 0/0 := 0; Theano's relu has
+  derivative 1/2 at 0 and would pass half);
 * dense layers, ReLU, padding, flatten and max-pooling are left untouched: the dense
   layers pass the plain gradient (LRP-0 with the bias as a sink), ReLU passes it
   where the unit is active, and our max-pool routes it to one maximum per window;
@@ -167,10 +168,13 @@ class LRPConv2D(_Reuse):
     def call(self, inputs):
         c = self.inner
         w, b = c.kernel, (c.bias if c.use_bias else None)
-        if self.rule == "gamma" and self.gamma == 0.0:
-            return c.call(inputs)                         # LRP-0: the plain gradient
         z = self._linear(inputs, w, b)
-        if self.rule == "gamma":
+        if self.rule == "gamma" and self.gamma == 0.0:
+            # LRP-0: p = z. The gradient is the plain one except where z = 0 exactly,
+            # where z/p = 0 stops it as the rule's 0/0 := 0 does (Theano's relu would
+            # pass half of it: its derivative at 0 is 1/2).
+            p = z
+        elif self.rule == "gamma":
             g = np.float32(self.gamma)
             p = self._linear(inputs, w + g * _pos(w),
                              None if b is None else b + g * _pos(b))
