@@ -75,7 +75,7 @@ class Prototype:
     Attributes:
         image: the prototype x*, a model input (C, H, W) (preprocessed space).
         score: Q(x*).
-        start_score: Q(x0).
+        start_score: Q at the starting point (x0, plus the initial noise if any).
         objective: Q(x*) - lambda ||x* - x0||^2.
         quantity: the QoI's label.
         settings: the parameters of the run.
@@ -89,7 +89,8 @@ class Prototype:
 
 
 def activation_maximisation(quantity, x0=None, steps=200, step=1.0, l2=1e-3, blur_every=0,
-                            blur_sigma=0.5, low=None, high=None, normalise=True, desc=None):
+                            blur_sigma=0.5, low=None, high=None, normalise=True, init_noise=0.0,
+                            seed=0, desc=None):
     """The prototype of a quantity of interest: gradient ascent on (1).
 
     Args:
@@ -106,6 +107,9 @@ def activation_maximisation(quantity, x0=None, steps=200, step=1.0, l2=1e-3, blu
             ``methods.lrp.CAFFE_LOW`` / ``CAFFE_HIGH``.
         normalise: RMS-normalised steps (see :func:`gradient_ascent`); False takes
             plain gradient steps (a known step for known curvature).
+        init_noise, seed: start from x0 plus Gaussian noise of this standard deviation
+            (seeded): an internal ReLU neuron that is 0 at the mean image has no
+            gradient there.
         desc: progress label (None: the quantity's label).
     Returns:
         a :class:`Prototype`.
@@ -134,15 +138,20 @@ def activation_maximisation(quantity, x0=None, steps=200, step=1.0, l2=1e-3, blu
                              .reshape(-1, 1, 1), shape)
         project = lambda x: np.clip(x, lo, hi)  # noqa: E731
     blur = (lambda x: gaussian_blur(x, blur_sigma)) if blur_every else None
-    x = gradient_ascent(grad, x0, step, steps, normalise=normalise, project=project,
+    start = x0 + np.float32(init_noise) * np.random.RandomState(seed).randn(*shape) \
+        .astype(np.float32)
+    if project is not None:
+        start = project(start)
+    x = gradient_ascent(grad, start, step, steps, normalise=normalise, project=project,
                         every=blur_every, transform=blur,
                         desc=desc or "prototype of %s" % quantity.label)
-    q = method.quantity(np.stack([x, x0]).astype(np.float32))
+    q = method.quantity(np.stack([x, start]).astype(np.float32))
     return Prototype(image=x.astype(np.float32), score=float(q[0]), start_score=float(q[1]),
                      objective=float(q[0] - l2 * np.sum(np.square(x - x0, dtype=np.float64))),
                      quantity=quantity.label,
                      settings=dict(steps=steps, step=step, l2=l2, blur_every=blur_every,
-                                   blur_sigma=blur_sigma, normalise=normalise))
+                                   blur_sigma=blur_sigma, normalise=normalise,
+                                   init_noise=init_noise, seed=seed))
 
 
 def scores(quantity, instances):
