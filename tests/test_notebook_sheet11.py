@@ -8,18 +8,9 @@ import os
 import pytest
 
 from helpers import ROOT, SHARED_IMAGENET
+from test_notebook import _outputs_text
 
 NOTEBOOK = os.path.join(ROOT, "notebooks", "tub_sheet11.ipynb")
-
-
-def _text(cell):
-    out = []
-    for o in cell.get("outputs", []):
-        if o.get("output_type") == "stream":
-            out.append("".join(o["text"]))
-        elif "data" in o:
-            out.append("".join(o["data"].get("text/markdown", o["data"].get("text/plain", ""))))
-    return "".join(out)
 
 
 @pytest.mark.skipif(not os.path.exists(os.path.join(SHARED_IMAGENET, "manifest.tsv")),
@@ -37,7 +28,7 @@ def test_imagenet_world_runs_end_to_end(tmp_path, monkeypatch, full_vgg16_weight
     nb = json.load(open(out))
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert all(o.get("output_type") != "error" for c in code for o in c.get("outputs", []))
-    text = "\n".join(_text(c) for c in code)
+    text = "\n".join(_outputs_text(c) for c in code)
     assert "ImageNet world" in text and "castle (index 483)" in text
     # the exact invariants hold in any world, whatever the weights
     assert "the rewritten model computes the same scores: True" in text
