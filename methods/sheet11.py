@@ -49,10 +49,21 @@ def _explain(expl, imgs, target_labels):
     return out
 
 
-def _explainer(model, kind, gammas=None):
+def explainer(model, kind="gradient_x_input", gammas=None):
+    """The Explanation chain behind :func:`gradient_x_input` (``kind``
+    'gradient_x_input': the model with the one-step :class:`AumannShapley`) or
+    :func:`lrp` ('lrp': the rewritten model with :class:`LRPRelevance`), built and
+    compiled once per model, so notebook cells can explain other slices and QoIs with
+    the same compiled graphs.
+
+    Returns:
+        an :class:`Explanation`; for 'lrp' its ``model`` is the rewritten model.
+    """
+    if kind not in ("gradient_x_input", "lrp"):
+        raise ValueError("kind must be 'gradient_x_input' or 'lrp', got %r" % (kind,))
     key = (id(model), kind, None if gammas is None else tuple(float(g) for g in gammas))
     if key not in _EXPLAINERS or _EXPLAINERS[key][0] is not model:
-        if kind == "gxi":
+        if kind == "gradient_x_input":
             expl = Explanation(model, AumannShapley(resolution=1))
         else:
             expl = Explanation(lrp_model(model, gammas=gammas), LRPRelevance())
@@ -71,7 +82,7 @@ def gradient_x_input(imgs, model, target_labels):
         float32 (N, 3, H, W) relevance; sum_i R_i = s_c(x) - s_c(0) + the curvature
         error only when the model is not piecewise linear and homogeneous.
     """
-    return _explain(_explainer(model, "gxi"), imgs, target_labels)
+    return _explain(explainer(model, "gradient_x_input"), imgs, target_labels)
 
 
 def lrp(imgs, model, target_labels, gammas=None):
@@ -87,7 +98,7 @@ def lrp(imgs, model, target_labels, gammas=None):
     Returns:
         float32 (N, 3, H, W) relevance R = x dx + l dl + h dh.
     """
-    return _explain(_explainer(model, "lrp", gammas), imgs, target_labels)
+    return _explain(explainer(model, "lrp", gammas), imgs, target_labels)
 
 
 def heatmap_limit(relevance):

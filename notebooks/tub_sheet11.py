@@ -49,7 +49,6 @@ from IPython.display import Markdown, display
 
 import models
 import test_data
-from AumannShapley import AumannShapley
 from Explanation import Explanation, top_neurons
 from evaluation import ground_truth
 from methods import lrp as L
@@ -113,7 +112,8 @@ am_classes = world.compression_classes[:3]
 AM_SETTINGS = dict(step=4.0, l2=1e-5, blur_every=8, blur_sigma=0.5, low=L.CAFFE_LOW,
                    high=L.CAFFE_HIGH)
 real = {c: world.compression_set("heldout", c, limit=N_REAL) for c in am_classes}
-pixels = Explanation(model).for_input()
+gxi = sheet11.explainer(model)           # the model, the one-step AumannShapley (point DoI)
+pixels = gxi.for_input()
 protos, real_scores = {}, {}
 for c in am_classes:
     q = pixels.absolute(c)
@@ -143,7 +143,7 @@ print("each prototype scores higher than every real image of its class:", all(be
 
 # %%
 c0 = am_classes[0]
-gxi_conv4 = Explanation(model, AumannShapley(resolution=1)).for_layer(models.CONV4_1)
+gxi_conv4 = gxi.for_layer(models.CONV4_1)
 neuron = int(top_neurons(gxi_conv4.absolute(c0).explain_class(
     world.preprocess(real[c0].images), desc="conv4_1 relevance for %s" % names[c0])
     .attribution, k=1)[0][0])
@@ -325,7 +325,8 @@ plt.show()
 
 # %%
 r_lrp = sheet11.lrp(x, model, c)
-lrp_m = L.lrp_model(model)
+lrp_expl = sheet11.explainer(model, "lrp")    # the chain behind sheet11.lrp
+lrp_m = lrp_expl.model                        # the rewritten model
 fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.5))
 axes[0].imshow(photo.images[0])
 axes[0].axis("off")
@@ -358,7 +359,7 @@ print("relevance has the input's shape:", r_lrp.shape == x.shape)
 # since the gradient is linear in the QoI.
 
 # %%
-conv4 = Explanation(lrp_m, L.LRPRelevance()).for_layer(models.CONV4_1)
+conv4 = lrp_expl.for_layer(models.CONV4_1)
 r_abs = conv4.absolute(c).explain(x).attribution[0]
 r_other = conv4.absolute(runner_up).explain(x).attribution[0]
 r_cmp = conv4.comparative(c, runner_up).explain(x).attribution[0]
@@ -386,3 +387,11 @@ print("comparative relevance == absolute(c) - absolute(runner-up):",
 # used for the class and blue the patterns that speak against it. The numbers above measure
 # this: the share of negative relevance, and, in the synthetic world where the object's mask
 # is known, how much of the positive relevance falls on the object compared with chance.
+#
+# In the saved run (synthetic world, the church scene), 47% of the Gradient $\times$ Input
+# map's mass is negative, against 4% for LRP. LRP's positive relevance sits on the church,
+# mostly along its roof, at 4.6 times the density expected by chance, against 2.8 times for
+# Gradient $\times$ Input. LRP's relevance adds up to 22.2 of the score 27.4: the model's
+# biases, kept in the LRP-$\gamma$ denominators and in the dense layers, take the rest.
+# Relevance is not conserved exactly because of those biases. On a model without biases the
+# tests check that it adds up to the score to float precision, for any $\gamma$.

@@ -214,6 +214,8 @@ def test_clear_errors(vgg0):
     with pytest.raises(ValueError, match="first convolution to see the pixels"):
         L.lrp_model(Sequential([Activation("relu", input_shape=(3, 4, 4)),
                                 Conv2D(2, (1, 1))]))
+    with pytest.raises(ValueError, match="kind must be"):
+        sheet11.explainer(vgg0, "integrated_gradients")
     with pytest.raises(ValueError, match="target_labels"):
         sheet11.lrp(_pixels(vgg0, 2), vgg0, [1, 2, 3])
     with pytest.raises(ValueError, match="no baseline"):
