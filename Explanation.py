@@ -327,6 +327,13 @@ class ExplanationForQuantity(object):
                              "model -> symbolic vector, got %r" % (self.qoi,))
         self.method.compile(q, self.slice.variable)
 
+    def compiled(self):
+        """Compile the quantity now and return the method, whose ``gradient(z)`` and
+        ``quantity(z)`` evaluate dQ/dz and Q at any points z of the slice (what
+        gradient ascent on the slice, e.g. activation maximisation, needs)."""
+        self._compile()
+        return self.method
+
     def explain(self, instances, baseline=None):
         """Explanations of each instance (the DoI: the path from the baseline).
 

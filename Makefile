@@ -14,7 +14,7 @@ EXECUTE := $(BIN)/python -m notebook_tools.execute
 NB ?= hw3_explain.ipynb
 WORLD ?= synthetic
 
-.PHONY: venv test notebook notebook-offline notebooks-offline run surrogate bench ground-truth clean-cache
+.PHONY: venv test notebook notebook-offline notebooks-offline run surrogate bench ground-truth clean-cache bench-lrp-venv bench-lrp
 
 venv: $(STAMP)
 $(STAMP): requirements.txt pyproject.toml
@@ -60,3 +60,13 @@ clean-cache:
 bench-hw2: $(STAMP)
 	$(BIN)/python -m pip install -q -r benchmarks/requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/python benchmarks/bench_hw2.py --results benchmarks/RESULTS.md
+# LRP against Zennit (issue 13): Zennit needs torchvision, which does not load beside the
+# product's CPU torch, so it gets its own venv (about 5.5 GB; pip takes torch from the
+# local disk when it is there). BENCH_TV_PYTHON points the benchmark at any other one.
+BENCH_TV_PYTHON ?= benchmarks/.venv-tv/bin/python
+bench-lrp-venv:
+	@test -x benchmarks/.venv-tv/bin/python || $(PYTHON) -m venv benchmarks/.venv-tv
+	benchmarks/.venv-tv/bin/python -m pip install -q torch==2.14.1 torchvision==0.29.1 zennit numpy
+
+bench-lrp: $(STAMP)
+	BENCH_TV_PYTHON=$(BENCH_TV_PYTHON) $(BIN)/python benchmarks/bench_lrp.py

@@ -26,6 +26,8 @@ verified offline against the shared copy):
   interest) and every ILSVRC2012 *validation* image (recall is measured on them),
   each in sha256 order so the several source repositories are mixed.
 
+* ``castle`` (483): the one photo TU Berlin ML sheet 11 explains (:data:`CASTLE_PHOTO`).
+
 Rows whose ``note`` flags a problem are left out (a computer render, a watermark, a
 label that may be wrong), except the notes in :data:`KEPT_NOTES`.
 """
@@ -42,6 +44,9 @@ BEAGLE, ENGLISH_FOXHOUND = 162, 167
 # unlike each other (the offline world's classes 5-9 mirror them).
 COMPRESSION_CLASSES = (491, 574, 497, 701, 0)
 N_INFLUENCE = 20
+# TU Berlin ML sheet 11 (LRP on VGG16): the EliSchwartz "castle" (class 483) photo.
+CASTLE = 483
+CASTLE_PHOTO = "d5e7d5381b58cd3244d23cee97a37cd5184cdc4c4b43ec5148977c0df078a3e6"
 
 # EliSchwartz/imagenet-sample-images n02317335_starfish.JPEG (500x375): one whole
 # purple sea star centred on grey sand, nothing else in the frame.
@@ -120,6 +125,10 @@ def select(rows):
                 [r for r in rs if r["imagenet_split"] == "train"][:N_INFLUENCE]]
         out += [("heldout:%d" % c, r) for r in rs if r["imagenet_split"] == "val"]
     out += [(SAMPLE50_ROLE, r) for r in sample50(ok)]
+    castle = [r for r in of(CASTLE) if r["sha256"] == CASTLE_PHOTO]
+    if len(castle) != 1:
+        raise ValueError("the castle photo %s is not in the manifest" % CASTLE_PHOTO[:16])
+    out += [("castle", r) for r in castle]
     return out
 
 

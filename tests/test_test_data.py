@@ -111,7 +111,7 @@ def test_every_imagenet_set_loads_from_the_shared_folder(tmp_path, rows):
     cache = tmp_path / "cache"
     w = test_data.load_world("imagenet", cache=str(cache), image_dir=SHARED_IMAGENET)
     loaded = {}
-    for role in test_data.SET_ROLES:
+    for role in list(test_data.SET_ROLES) + list(test_data.EXTRA_SETS):
         loaded[role] = w.image_set(role)
     for kind in test_data.COMPRESSION_KINDS:
         for c in w.compression_classes:
@@ -133,6 +133,8 @@ def test_every_imagenet_set_loads_from_the_shared_folder(tmp_path, rows):
                       ("similar_a", "similar_a"), ("similar_b", "similar_b")):
         assert set(loaded[role].labels) == {w.classes[key]}
     assert w.compression_classes[0] == 491 and w.class_names[491] == "chain_saw"
+    assert list(loaded["castle"].labels) == [w.classes["castle"]] == [483]
+    assert w.class_names[483] == "castle"
     # the shared files were read in place, never copied into the cache
     assert not cache.exists() or os.listdir(cache) == []
 
@@ -453,7 +455,8 @@ def test_synthetic_world():
     w = test_data.load_world("synthetic")
     assert w.name == "synthetic" and w.image_size == synthetic.IMAGE_SIZE
     assert w.class_names == list(synthetic.CLASS_NAMES)
-    assert w.classes == dict(synthetic.ROLE_CLASSES)
+    assert {k: v for k, v in w.classes.items()
+            if k not in test_data.EXTRA_SETS} == dict(synthetic.ROLE_CLASSES)
     assert w.compression_classes == list(synthetic.COMPRESSION_CLASSES)
     expected = {"starfish": ("starfish", test_data.SYNTHETIC_SET_SIZE),
                 "sports_cars": ("sports_car", test_data.SYNTHETIC_SET_SIZE),
@@ -484,3 +487,13 @@ def test_synthetic_world():
     assert small.images.shape == (2, 32, 32, 3)
     assert all(m.shape == (2, 32, 32) for m in small.masks.values())
     assert "synthetic" in w.credits_markdown([s])
+
+
+def test_extra_sets_exist_in_both_worlds():
+    """The neighbouring assignments' single-photo sets: the castle of sheet 11 is a
+    church scene offline."""
+    w = test_data.load_world("synthetic")
+    s = w.image_set("castle")
+    assert len(s) == test_data.SYNTHETIC_EXTRA and w.class_names[s.labels[0]] == "church"
+    assert w.classes["castle"] == s.labels[0]
+    assert "castle" in test_data.roles()

@@ -1,0 +1,161 @@
+"""TU Berlin ML sheet 11, exercise 4 (explaining VGG16's "castle"): the sheet's
+functions as thin wrappers over the Explanation chain.
+
+* :func:`gradient_x_input`: R_i = x_i * df/dx_i, f the class score (scores, not
+  probabilities). In the paper's vocabulary: the slice at the pixels, Q = s_c, and the
+  point distribution of interest at x with the difference term (x - 0), i.e.
+  :class:`AumannShapley` with one step of the right Riemann sum.
+* :func:`lrp`: the same, on the LRP-rewritten model of :mod:`methods.lrp` (z^B on the
+  first convolution, LRP-gamma on the others), R = x dx + l dl + h dh.
+* :func:`visualize`: the sheet's ``utils.visualize``: the channel sum, red positive and
+  blue negative, symmetric limits +-b with b = 10 * (mean |R|^3)^(1/3).
+"""
+import hw3_env  # noqa: F401  (must come before keras/theano)
+
+import numpy as np
+
+from AumannShapley import AumannShapley
+from Explanation import Explanation
+from methods.lrp import LRPRelevance, lrp_model
+
+_EXPLAINERS = {}   # (id(model), kind, gammas) -> (model, Explanation): compiled once
+
+
+def _labels(target_labels, n):
+    labels = np.asarray(target_labels)
+    if labels.ndim == 0:
+        labels = np.full(n, int(labels))
+    if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError("target_labels must be one class index or one per image (%d "
+                         "integers), got %r" % (n, np.asarray(target_labels).tolist()))
+    return labels
+
+
+def _explain(expl, imgs, target_labels):
+    """Per-image pixel explanations toward each image's class score, one pass per
+    distinct class."""
+    x = np.asarray(imgs, np.float32)
+    if x.ndim == 3:
+        x = x[None]
+    labels = _labels(target_labels, len(x))
+    out = None
+    pixels = expl.for_input()
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        r = pixels.absolute(int(c)).explain(x[idx]).attribution
+        if out is None:
+            out = np.zeros((len(x),) + r.shape[1:], np.float32)
+        out[idx] = r
+    return out
+
+
+def explainer(model, kind="gradient_x_input", gammas=None):
+    """The Explanation chain behind :func:`gradient_x_input` (``kind``
+    'gradient_x_input': the model with the one-step :class:`AumannShapley`) or
+    :func:`lrp` ('lrp': the rewritten model with :class:`LRPRelevance`), built and
+    compiled once per model, so notebook cells can explain other slices and QoIs with
+    the same compiled graphs.
+
+    Returns:
+        an :class:`Explanation`; for 'lrp' its ``model`` is the rewritten model.
+    """
+    if kind not in ("gradient_x_input", "lrp"):
+        raise ValueError("kind must be 'gradient_x_input' or 'lrp', got %r" % (kind,))
+    key = (id(model), kind, None if gammas is None else tuple(float(g) for g in gammas))
+    if key not in _EXPLAINERS or _EXPLAINERS[key][0] is not model:
+        if kind == "gradient_x_input":
+            expl = Explanation(model, AumannShapley(resolution=1))
+        else:
+            expl = Explanation(lrp_model(model, gammas=gammas), LRPRelevance())
+        _EXPLAINERS[key] = (model, expl)
+    return _EXPLAINERS[key][1]
+
+
+def gradient_x_input(imgs, model, target_labels):
+    """Gradient x Input, R_i = x_i * ds_c/dx_i (the sheet's ``gradinput``).
+
+    Args:
+        imgs: preprocessed model inputs (N, 3, H, W) (or one (3, H, W)).
+        model: a Keras model with linear class scores.
+        target_labels: the class c of each image (one int for all).
+    Returns:
+        float32 (N, 3, H, W) relevance; sum_i R_i = s_c(x) - s_c(0) + the curvature
+        error only when the model is not piecewise linear and homogeneous.
+    """
+    return _explain(explainer(model, "gradient_x_input"), imgs, target_labels)
+
+
+def lrp(imgs, model, target_labels, gammas=None):
+    """LRP of the class score by the gradient trick (z^B + LRP-gamma, see
+    :mod:`methods.lrp`).
+
+    Args:
+        imgs: preprocessed model inputs (N, 3, H, W) (or one (3, H, W)).
+        model: a Keras model with at least one convolution (the course's VGG16).
+        target_labels: the class c of each image (one int for all).
+        gammas: LRP-gamma of each convolution after the first (None: the default
+            schedule, 0.5 in blocks 1-2, 0.25 in 3, 0.1 in 4, 0 in 5).
+    Returns:
+        float32 (N, 3, H, W) relevance R = x dx + l dl + h dh.
+    """
+    return _explain(explainer(model, "lrp", gammas), imgs, target_labels)
+
+
+def heatmap_limit(relevance):
+    """b = 10 * (mean |R|^3)^(1/3) of the channel-summed map (the sheet's robust
+    norm): the colour limits are -b and +b."""
+    r = np.asarray(relevance, np.float64)
+    return float(10.0 * np.mean(np.abs(r) ** 3) ** (1.0 / 3.0))
+
+
+def heatmap(relevance):
+    """The (H, W) map the sheet shows: the sum of R over colour channels.
+
+    Args:
+        relevance: (3, H, W), (1, 3, H, W) or (H, W).
+    """
+    r = np.asarray(relevance, np.float64)
+    if r.ndim == 4 and len(r) == 1:
+        r = r[0]
+    if r.ndim == 3:
+        r = r.sum(axis=0)
+    if r.ndim != 2:
+        raise ValueError("relevance must be (3, H, W), (1, 3, H, W) or (H, W), got %r"
+                         % (np.shape(relevance),))
+    return r
+
+
+def visualize(relevance, ax=None, title=None):
+    """Draw a relevance map like the sheet's ``utils.visualize``: channel sum, the
+    darkened 'seismic' colour map (red positive, blue negative), limits +-b.
+
+    Returns:
+        the matplotlib image.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+    r = heatmap(relevance)
+    b = heatmap_limit(r)
+    cmap = plt.cm.seismic(np.arange(plt.cm.seismic.N))
+    cmap[:, 0:3] *= 0.85
+    ax = ax or plt.gca()
+    im = ax.imshow(r, cmap=ListedColormap(cmap), vmin=-b, vmax=b, interpolation="nearest")
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=9)
+    return im
+
+
+def banner(world):
+    """Markdown banner saying which world produced the notebook's outputs."""
+    if world.name == "synthetic":
+        return ("> **These outputs were produced in the synthetic world.** Generated 64x64 "
+                "scenes explained on a small model of the VGG16 layout trained on them "
+                "(`models/surrogate.h5`); a church scene stands in for the sheet's castle "
+                "photo. They are not VGG16's explanations: run the notebook with "
+                "`WORLD = \"imagenet\"` (`make run NB=notebooks/tub_sheet11.ipynb "
+                "WORLD=imagenet`) to explain the course's VGG16 on the castle photo.\n")
+    return ("> **These outputs were produced in the ImageNet world.** The course's VGG16 "
+            "(Keras/Theano) on the sheet's castle photo (ImageNet class 483), fetched from "
+            "a pinned, sha256-checked URL. `WORLD = \"synthetic\"` runs the same cells "
+            "offline.\n")
