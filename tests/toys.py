@@ -105,3 +105,41 @@ def class_channel_scores(x):
     s = np.zeros((len(x), 4))
     s[:, :3] = z[:, :3] - 0.5 * z[:, [CLASS_CHANNEL_INHIBITOR]] - CLASS_CHANNEL_THRESHOLD
     return s
+
+
+# -- CAMs (issue 14): a convolution slice read by a linear top ----------------------
+CAM_INPUT = (3, 6, 6)
+CAM_CHANNELS = 4
+CAM_DEAD = 3                      # slice channel whose ReLU output is 0 everywhere
+
+
+def conv_linear_top_model(seed=0, summed_channel=1, n_classes=3):
+    """Conv2D 3x3 relu (same padding) -> [slice: layers[1].input] -> Flatten ->
+    Dense(n_classes, linear), seeded.
+
+    Class 0's score is the sum of slice channel ``summed_channel`` (kernel 1 on that
+    channel, 0 elsewhere, bias 0); the other classes have random weights and biases.
+    Channel :data:`CAM_DEAD` has bias -100, so it is 0 on inputs of moderate size.
+
+    Returns:
+        (model, dense) with ``dense`` the (C, H, W, n_classes) weights of the top in
+        the slice's own layout (the Keras kernel is its (h, w, c) flattening).
+    """
+    seed_all(seed)
+    rng = np.random.RandomState(seed)
+    C, (_, H, W) = CAM_CHANNELS, CAM_INPUT
+    m = Sequential([Conv2D(C, (3, 3), activation="relu", padding="same",
+                           input_shape=CAM_INPUT),
+                    Flatten(), Dense(n_classes, activation="linear")])
+    kernel = rng.randn(3, 3, 3, C).astype(np.float32)
+    bias = (0.5 * rng.randn(C)).astype(np.float32)
+    bias[CAM_DEAD] = -100.0
+    dense = rng.randn(C, H, W, n_classes).astype(np.float32)
+    dense[..., 0] = 0.0
+    dense[summed_channel, :, :, 0] = 1.0
+    top_bias = rng.randn(n_classes).astype(np.float32)
+    top_bias[0] = 0.0
+    # Keras' channels_first Flatten orders features (h, w, c).
+    m.set_weights([kernel, bias, dense.transpose(1, 2, 0, 3).reshape(H * W * C, n_classes),
+                   top_bias])
+    return m, dense
