@@ -114,22 +114,27 @@ def conv_slice(model, layer=None):
     return int(layer)
 
 
-def _slice(model, layer):
-    """The cached ``Explanation(...).for_layer(layer)`` of ``model`` whose method is
-    the point DoI (resolution 1, influence): its compiled h, g and gradient are
-    reused across calls."""
+def _explanation(model):
+    """The cached ``Explanation`` of ``model`` whose method is the point DoI
+    (resolution 1, influence): its slices' compiled h, g and gradients are reused
+    across calls."""
     cache = model.__dict__.setdefault("_cam_explanations", {})
     if "expl" not in cache:
         cache["expl"] = Explanation(model, AumannShapley(resolution=1,
                                                          ignore_difference_term=True,
                                                          batch_size=16))
-    return cache["expl"].for_layer(layer)
+    return cache["expl"]
 
 
-def _full_model(model):
-    """The slice z = x: its g is the whole model (Score-CAM scores masked inputs)."""
-    _slice(model, conv_slice(model))    # creates the cached Explanation
-    return model.__dict__["_cam_explanations"]["expl"].for_input()
+def _slice(model, layer):
+    """The slice ``for_layer(layer)`` of the cached point-DoI explanation."""
+    return _explanation(model).for_layer(layer)
+
+
+def model_scores(model, x, batch_size=16):
+    """The model's class scores for inputs x (N, 3, H, W), through the compiled
+    function the CAMs share (Score-CAM's and LIME's classifier)."""
+    return _explanation(model).for_input().g(x, batch_size)
 
 
 def _check_targets(model, target_labels, n):
@@ -290,7 +295,6 @@ def score_cam_weights(imgs, model, target_labels, layer=None, batch_size=16,
     """
     x, t, sl = _inputs(imgs, model, target_labels, layer)
     a = sl.h(x)
-    full = _full_model(model)
     weights = np.empty(a.shape[:2], dtype=np.float32)
     for i in _progress(range(len(a)), desc="Score-CAM: %d channels" % a.shape[1],
                        unit="image", disable=not progress):
@@ -298,10 +302,11 @@ def score_cam_weights(imgs, model, target_labels, layer=None, batch_size=16,
         live = np.flatnonzero(masks.reshape(len(masks), -1).any(axis=1))
         scores = np.empty(len(masks), dtype=np.float64)
         if len(live) < len(masks):
-            scores[:] = full.g(np.zeros_like(x[i:i + 1]))[0, t[i]]
+            scores[:] = model_scores(model, np.zeros_like(x[i:i + 1]))[0, t[i]]
         for s in range(0, len(live), batch_size):
             k = live[s:s + batch_size]
-            scores[k] = full.g(x[i][None] * masks[k][:, None], batch_size)[:, t[i]]
+            scores[k] = model_scores(model, x[i][None] * masks[k][:, None],
+                                     batch_size)[:, t[i]]
         e = np.exp(scores - scores.max())
         weights[i] = e / e.sum()
     return a, weights

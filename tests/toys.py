@@ -143,3 +143,35 @@ def conv_linear_top_model(seed=0, summed_channel=1, n_classes=3):
     m.set_weights([kernel, bias, dense.transpose(1, 2, 0, 3).reshape(H * W * C, n_classes),
                    top_bias])
     return m, dense
+
+
+# -- Network dissection (issue 14): a planted concept unit and a constant unit ------
+DISSECT_INPUT = (3, 8, 8)
+
+
+def planted_unit_model():
+    """Conv2D(2, 1x1, relu) -> [slice: layers[1].input] -> Flatten -> Dense(2).
+
+    Unit 0 copies input channel 0 (feed it a concept mask and it *is* that mask);
+    unit 1 is the constant 1 (kernel 0, bias 1) whatever the input.
+    """
+    C, H, W = DISSECT_INPUT
+    m = Sequential([Conv2D(2, (1, 1), activation="relu", input_shape=DISSECT_INPUT),
+                    Flatten(), Dense(2, activation="linear")])
+    kernel = np.zeros((1, 1, C, 2), dtype=np.float32)
+    kernel[0, 0, 0, 0] = 1.0
+    rng = np.random.RandomState(0)
+    m.set_weights([kernel, np.array([0.0, 1.0], np.float32),
+                   rng.randn(2 * H * W, 2).astype(np.float32), np.zeros(2, np.float32)])
+    return m
+
+
+def strided_conv_model(seed=0):
+    """Conv2D(3, 2x2, stride 2, relu) on (3, 8, 8) -> [slice: 4x4 maps] -> Flatten ->
+    Dense(2): a slice coarser than the input, for upsampled unit masks."""
+    seed_all(seed)
+    m = Sequential([Conv2D(3, (2, 2), strides=(2, 2), activation="relu",
+                           input_shape=DISSECT_INPUT), Flatten(), Dense(2)])
+    rng = np.random.RandomState(seed)
+    m.set_weights([rng.randn(*w.shape).astype(np.float32) for w in m.get_weights()])
+    return m
