@@ -25,6 +25,8 @@ verified offline against the shared copy):
   ImageNet *training* images (VGG16 saw them; they are the distribution of
   interest) and every ILSVRC2012 *validation* image (recall is measured on them),
   each in sha256 order so the several source repositories are mixed.
+* ``explainability``: the Grad-CAM/LIME report's ten classes and sports car
+  (:data:`EXPLAINABILITY_CLASSES`), the EliSchwartz sample photo of each.
 
 Rows whose ``note`` flags a problem are left out (a computer render, a watermark, a
 label that may be wrong), except the notes in :data:`KEPT_NOTES`.
@@ -55,6 +57,11 @@ TEST_SPORTS_CARS = ("e3416e6c8adb7ecf295a22a2637183ea01e00cd1ce888ecd3cc8c12d77d
 # Notes that do not disqualify an image: a scanned brochure page whose only text is
 # a small page number in the bottom-right corner.
 KEPT_NOTES = ("text overlay along the bottom edge",)
+# The Grad-CAM/LIME report (seed 002, issue 14): its ten classes in the report's order
+# (American coot, West Highland white terrier, racer, orange, vulture, common iguana,
+# tiger shark, kite, flamingo, goldfish) and sports car, the EliSchwartz photo of each.
+EXPLAINABILITY_CLASSES = (137, 203, 751, 950, 23, 39, 3, 21, 130, 1, 817)
+EXPLAINABILITY_REPO = "EliSchwartz/imagenet-sample-images"
 
 COLUMNS = ("role", "class_index", "wnid", "class_name", "url", "sha256", "imagenet_split",
            "license", "author", "original_url", "note", "shared_file")
@@ -119,6 +126,12 @@ def select(rows):
         out += [("influence:%d" % c, r) for r in
                 [r for r in rs if r["imagenet_split"] == "train"][:N_INFLUENCE]]
         out += [("heldout:%d" % c, r) for r in rs if r["imagenet_split"] == "val"]
+    for c in EXPLAINABILITY_CLASSES:
+        sample = [r for r in of(c) if r["repo"] == EXPLAINABILITY_REPO]
+        if len(sample) != 1:
+            raise ValueError("class %d has %d usable %s photos in the manifest, expected 1"
+                             % (c, len(sample), EXPLAINABILITY_REPO))
+        out.append(("explainability", sample[0]))
     return out
 
 
