@@ -53,3 +53,17 @@ bench: $(STAMP)
 
 clean-cache:
 	rm -rf .theano data/cache
+
+# Issue 14: pytorch-grad-cam, the anchor of benchmarks/bench_cam.py, needs torchvision, which
+# does not load beside the product venv's torch: it gets its own venv (pip takes torch and
+# torchvision from the local disk; about 5.5 GB). BENCH_TV_PYTHON points elsewhere if you have one.
+BENCH_TV_VENV := benchmarks/.venv-tv
+BENCH_TV_PYTHON ?= $(BENCH_TV_VENV)/bin/python
+.PHONY: bench-cam bench-cam-venv
+
+bench-cam-venv:
+	@test -x $(BENCH_TV_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_TV_VENV)
+	$(BENCH_TV_VENV)/bin/python -m pip install -q --disable-pip-version-check torch==2.14.1 torchvision==0.29.1 grad-cam==1.5.7
+
+bench-cam: $(STAMP)
+	BENCH_TV_PYTHON=$(BENCH_TV_PYTHON) $(BIN)/python benchmarks/bench_cam.py

@@ -39,6 +39,9 @@ the unscaled ReLU maps (N, u, v) at the slice's resolution.
 """
 import hw3_env  # noqa: F401  (must come before keras/theano)
 
+import time
+from dataclasses import dataclass
+
 import numpy as np
 
 import compression
@@ -364,3 +367,81 @@ def score_cam(imgs, model, target_labels, layer=None, upsample=True):
 
 CAMS = {"Grad-CAM": grad_cam, "Ablation-CAM": ablation_cam, "Score-CAM": score_cam}
 """The three methods by display name."""
+
+WEIGHTS = {"Grad-CAM": grad_cam_weights, "Ablation-CAM": ablation_cam_weights,
+           "Score-CAM": score_cam_weights}
+"""Their channel weights, by display name."""
+
+
+@dataclass
+class CamResult:
+    """One method's maps on a batch (what :func:`compare` returns per method).
+
+    Attributes:
+        weights: (N, C) channel weights w_k.
+        raw: (N, u, v) unscaled ReLU maps at the slice.
+        maps: (N, H, W) maps scaled to [0, 1] and resized to the input.
+        seconds: wall time per image (activations and weights; h runs once per call).
+    """
+    weights: np.ndarray
+    raw: np.ndarray
+    maps: np.ndarray
+    seconds: float
+
+
+def compare(imgs, model, target_labels, layer=None, methods=None):
+    """Every CAM of :data:`WEIGHTS` (or ``methods``, a list of their names) on the same
+    images, targets and slice.
+
+    Returns:
+        dict method name -> :class:`CamResult`, in the order of ``methods``.
+    """
+    x = _check_inputs(model, imgs)
+    out = {}
+    for name in (methods or list(WEIGHTS)):
+        if name not in WEIGHTS:
+            raise ValueError("unknown CAM %r; choose among %s" % (name, list(WEIGHTS)))
+        start = time.perf_counter()
+        a, w = WEIGHTS[name](x, model, target_labels, layer)
+        seconds = (time.perf_counter() - start) / len(x)
+        raw = weighted_map(a, w)
+        out[name] = CamResult(w, raw, scale_maps(raw, x.shape[-2:]), seconds)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Figures
+# ---------------------------------------------------------------------------
+def plot_cams(images, maps, titles=None, alpha=0.5, cmap="jet"):
+    """A grid: one row per image, its photograph then each method's heat map laid
+    over it.
+
+    Args:
+        images: uint8 (N, H, W, 3) RGB images.
+        maps: dict method name -> (N, H, W) maps scaled to [0, 1] (``upsample=True``).
+        titles: N row titles (e.g. 'goldfish (p=0.93)').
+        alpha: opacity of the heat map.
+    Returns:
+        the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+    images = np.asarray(images)
+    for name, m in maps.items():
+        if np.shape(m) != images.shape[:3]:
+            raise ValueError("%s maps have shape %r, the images %r: pass upsample=True maps"
+                             % (name, np.shape(m), images.shape[:3]))
+    cols = 1 + len(maps)
+    fig, axes = plt.subplots(len(images), cols, figsize=(2.1 * cols, 2.1 * len(images)),
+                             squeeze=False)
+    for i, im in enumerate(images):
+        axes[i, 0].imshow(im)
+        axes[i, 0].set_title(titles[i] if titles else "image %d" % i, fontsize=8)
+        for j, (name, m) in enumerate(maps.items(), start=1):
+            axes[i, j].imshow(im)
+            axes[i, j].imshow(m[i], cmap=cmap, alpha=alpha, vmin=0, vmax=1)
+            if i == 0:
+                axes[i, j].set_title(name, fontsize=9)
+        for ax in axes[i]:
+            ax.axis("off")
+    fig.tight_layout()
+    return fig

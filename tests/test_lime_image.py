@@ -92,3 +92,14 @@ def test_bad_inputs_are_refused(left_half_model):
     with pytest.raises(ValueError, match="non-empty batch"):
         lime_image.explain_images(np.zeros((0, SIZE, SIZE, 3), np.uint8), left_half_model,
                                   _preprocess)
+
+
+def test_default_segmentation_is_limes_at_224_px_and_scales_below(left_half_model):
+    from lime.lime_image import LimeImageExplainer
+    rng = np.random.RandomState(0)
+    im = np.kron(rng.randint(0, 255, (14, 14, 3)), np.ones((16, 16, 1))).astype(np.uint8)
+    exp = LimeImageExplainer(random_state=5).explain_instance(
+        im, lambda b: np.tile([0.5, 0.5], (len(b), 1)), num_samples=2, random_seed=5)
+    np.testing.assert_array_equal(lime_image.default_segmentation(224, 5)(im), exp.segments)
+    small = lime_image.default_segmentation(64, 5)
+    assert small.target_params["kernel_size"] == pytest.approx(4 * 64 / 224)
