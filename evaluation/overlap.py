@@ -159,3 +159,25 @@ def plot_iou_bars(names, values, title, mean=None):
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def extremes(names, values, k=2):
+    """A sentence naming the ``k`` images with the highest and the lowest values, e.g.
+    'highest for fish (0.52) and church (0.40); lowest for sports car (0.01) and golf
+    ball (0.05)' (NaNs left out).
+
+    Returns:
+        str.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    names = list(names)
+    if len(names) != len(v):
+        raise ValueError("%d names for %d values" % (len(names), len(v)))
+    ok = [i for i in np.argsort(-v, kind="stable") if np.isfinite(v[i])]
+    k = max(1, min(int(k), len(ok) // 2)) if len(ok) > 1 else len(ok)
+    say = lambda idx: " and ".join("%s (%.2f)" % (names[i], v[i]) for i in idx)  # noqa: E731
+    if not ok:
+        return "no finite values"
+    if len(ok) == 1:
+        return "%s only" % say(ok)
+    return "highest for %s; lowest for %s" % (say(ok[:k]), say(ok[::-1][:k]))

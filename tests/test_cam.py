@@ -170,3 +170,20 @@ def test_bad_shapes_and_labels_are_refused(tiny):
         cam.score_cam(x, model, 10)
     with pytest.raises(ValueError, match="weights"):
         cam.weighted_map(np.zeros((1, 2, 3, 3)), np.zeros((1, 3)))
+
+
+def test_compare_gives_each_methods_maps_and_the_scores_are_the_models(tiny):
+    model, x = tiny
+    np.testing.assert_allclose(cam.model_scores(model, x), model.predict(x), rtol=1e-5,
+                               atol=1e-5)
+    labels = [1, 2]
+    results = cam.compare(x, model, labels)
+    assert list(results) == list(cam.CAMS)
+    for name, f in cam.CAMS.items():
+        np.testing.assert_allclose(results[name].raw, f(x, model, labels, upsample=False),
+                                   rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(results[name].maps, cam.scale_maps(results[name].raw,
+                                                                      (64, 64)), atol=1e-6)
+        assert results[name].seconds > 0
+    with pytest.raises(ValueError, match="unknown CAM"):
+        cam.compare(x, model, labels, methods=["Grad-CAM++"])
