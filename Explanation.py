@@ -351,6 +351,23 @@ class ExplanationForQuantity(object):
                                                    return_convergence_delta=True)
         return ExplanationData(attr, x, delta, self.label)
 
+    def explain_activations(self, z, baseline=None):
+        """As :meth:`explain`, from slice activations z = h(x) already computed (a
+        caller that also needs z, such as a CAM's weighted sum of the activation
+        maps, runs h once).
+
+        Args:
+            z: slice activations (N, *slice shape).
+            baseline: the path's start in the slice's space (default: the method's).
+        Returns:
+            ExplanationData with attribution like z, instance None, and the gaps.
+        """
+        z = _check_slice(self.slice, z)
+        self._compile()
+        attr, delta = self.method.get_attributions(z, baseline=baseline,
+                                                   return_convergence_delta=True)
+        return ExplanationData(attr, None, delta, self.label)
+
     def explain_class(self, instances, baseline=None, desc=None):
         """The class-level explanation: the mean of the per-instance explanations
         over ``instances``, accumulated a group of ``method.batch_size`` images at a

@@ -14,7 +14,7 @@ EXECUTE := $(BIN)/python -m notebook_tools.execute
 NB ?= hw3_explain.ipynb
 WORLD ?= synthetic
 
-.PHONY: venv test notebook notebook-offline notebooks-offline run surrogate bench ground-truth clean-cache bench-lrp-venv bench-lrp
+.PHONY: venv test notebook notebook-offline notebooks-offline run surrogate bench ground-truth clean-cache
 
 venv: $(STAMP)
 $(STAMP): requirements.txt pyproject.toml
@@ -60,13 +60,20 @@ clean-cache:
 bench-hw2: $(STAMP)
 	$(BIN)/python -m pip install -q -r benchmarks/requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/python benchmarks/bench_hw2.py --results benchmarks/RESULTS.md
-# LRP against Zennit (issue 13): Zennit needs torchvision, which does not load beside the
-# product's CPU torch, so it gets its own venv (about 5.5 GB; pip takes torch from the
-# local disk when it is there). BENCH_TV_PYTHON points the benchmark at any other one.
-BENCH_TV_PYTHON ?= benchmarks/.venv-tv/bin/python
-bench-lrp-venv:
-	@test -x benchmarks/.venv-tv/bin/python || $(PYTHON) -m venv benchmarks/.venv-tv
-	benchmarks/.venv-tv/bin/python -m pip install -q torch==2.14.1 torchvision==0.29.1 zennit numpy
+# Zennit (LRP, issue 13) and pytorch-grad-cam (CAMs, issue 14) need torchvision, which does
+# not load beside the product venv's CPU torch: they share one benchmark venv (pip takes torch
+# and torchvision from the local disk when they are there; about 5.5 GB). BENCH_TV_PYTHON
+# points the benchmarks at any other interpreter that has them.
+BENCH_TV_VENV := benchmarks/.venv-tv
+BENCH_TV_PYTHON ?= $(BENCH_TV_VENV)/bin/python
+.PHONY: bench-tv-venv bench-lrp bench-cam
+
+bench-tv-venv:
+	@test -x $(BENCH_TV_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_TV_VENV)
+	$(BENCH_TV_VENV)/bin/python -m pip install -q --disable-pip-version-check torch==2.14.1 torchvision==0.29.1 zennit==0.5.1 grad-cam==1.5.7 numpy
 
 bench-lrp: $(STAMP)
 	BENCH_TV_PYTHON=$(BENCH_TV_PYTHON) $(BIN)/python benchmarks/bench_lrp.py
+
+bench-cam: $(STAMP)
+	BENCH_TV_PYTHON=$(BENCH_TV_PYTHON) $(BIN)/python benchmarks/bench_cam.py

@@ -216,10 +216,7 @@ class CompressedModel:
 
     def scores(self, z, batch_size=16):
         """Compressed class scores g(m * z) for slice activations z (N, C, ...)."""
-        z = _check_slice(self.slice, z)
-        m = self.mask.reshape((-1,) + (1,) * (z.ndim - 2))
-        return np.concatenate([self.slice.g(z[i:i + batch_size] * m, batch_size)
-                               for i in range(0, len(z), batch_size)])
+        return masked_scores(self.slice, z, self.mask[None], batch_size)
 
     def predict(self, z, batch_size=16):
         """The arg-max class of the compressed scores (N,)."""
@@ -228,6 +225,40 @@ class CompressedModel:
     def is_class(self, z, c, batch_size=16):
         """The binary classifier for c: True where c is the compressed arg-max."""
         return self.predict(z, batch_size) == c
+
+
+def masked_scores(explanation_slice, z, masks, batch_size=16):
+    """Class scores g(m_i * z_i) of the model above the slice on masked activations.
+
+    ``z`` and ``masks`` pair up row by row; either may hold a single row, which is
+    then used with every row of the other (one mask on many images, as a compressed
+    model does, or many masks on one image, as Ablation-CAM's ablations do). h is
+    never run: z are cached activations.
+
+    Args:
+        explanation_slice: the slice (``for_layer(i)``); the mask acts on its channels.
+        z: slice activations (N, C, ...).
+        masks: channel masks (M, C), float (0/1 or any weights).
+        batch_size: rows per call of g.
+    Returns:
+        float32 scores (max(N, M), classes).
+    """
+    z = _check_slice(explanation_slice, z)
+    m = np.asarray(masks, dtype=np.float32)
+    if m.ndim != 2 or m.shape[1] != z.shape[1]:
+        raise ValueError("masks must be (M, %d), one weight per slice channel, got %r"
+                         % (z.shape[1], m.shape))
+    n = max(len(z), len(m))
+    if len(z) not in (1, n) or len(m) not in (1, n):
+        raise ValueError("z has %d rows and masks %d: they must be equal, or one of them 1"
+                         % (len(z), len(m)))
+    m = m.reshape(m.shape + (1,) * (z.ndim - 2))
+    out = []
+    for i in range(0, n, batch_size):
+        zi = z[i:i + batch_size] if len(z) > 1 else z
+        mi = m[i:i + batch_size] if len(m) > 1 else m
+        out.append(explanation_slice.g(zi * mi, batch_size))
+    return np.concatenate(out)
 
 
 def compress(explanation_slice, channels):

@@ -52,6 +52,10 @@ WORLDS = ("imagenet", "synthetic")
 SET_ROLES = ("starfish", "sports_cars", "convertibles", "test_sports_cars",
              "similar_a", "similar_b")
 COMPRESSION_KINDS = ("influence", "heldout")
+# notebooks/explainability_report (issue 14): the Grad-CAM/LIME report's ten classes and
+# sports car, one photograph each; in the synthetic world one held-out scene per class.
+EXPLAINABILITY_ROLE = "explainability"
+SET_ROLES = SET_ROLES + (EXPLAINABILITY_ROLE,)
 
 # The ImageNet world: class indices of VGG16's output.
 IMAGENET_CLASSES = {"starfish": 327, "sports_car": 817, "convertible": 511,
@@ -687,6 +691,8 @@ class SyntheticWorld(World):
     def load(self, role, limit=None, size=None, progress=False):
         """See :meth:`World.load`; generating takes milliseconds, so ``progress`` is
         accepted for the common interface and shows nothing."""
+        if role == EXPLAINABILITY_ROLE:
+            return self._one_per_class(role, limit, size)
         c, split, n = self.plan(role)
         limit = _check_limit(limit)
         # Generate at least the default count and cut, so a limited set is always a
@@ -705,6 +711,24 @@ class SyntheticWorld(World):
                         ids=["synthetic:%d:%s:%d:%d" % (c, split, SYNTHETIC_SEED, i)
                              for i in range(keep)],
                         credits=[""] * keep, masks=masks, urls=[""] * keep)
+
+
+    def _one_per_class(self, role, limit, size):
+        """The first held-out scene of each class (``limit``: the first classes), with
+        its part masks under their own names and ``'object'``."""
+        limit = _check_limit(limit)
+        classes = list(range(len(self.class_names)))[:limit]
+        sets = [self._synthetic.generate(c, 1, "heldout", seed=SYNTHETIC_SEED) for c in classes]
+        images = np.concatenate([np.asarray(ims, dtype=np.uint8) for ims, _ in sets])
+        masks = {"object": np.concatenate([np.asarray(ms["object"], dtype=bool)
+                                           for _, ms in sets])}
+        size = size or self.image_size
+        if images.shape[1:3] != (size, size):
+            images, masks = _resize_set(images, masks, size)
+        return ImageSet(role=role, images=images, labels=np.array(classes, dtype=np.int64),
+                        class_names=[self.class_names[c] for c in classes],
+                        ids=["synthetic:%d:heldout:%d:0" % (c, SYNTHETIC_SEED) for c in classes],
+                        credits=[""] * len(classes), masks=masks, urls=[""] * len(classes))
 
 
 def _resize_set(images, masks, size):

@@ -8,7 +8,7 @@ image (TU Berlin sheet 11, issue 13).
 
 Zennit imports torchvision, which does not load beside the product's CPU torch, so the
 Zennit side runs in its own interpreter: ``$BENCH_TV_PYTHON`` (default
-``benchmarks/.venv-tv/bin/python``; ``make bench-lrp-venv`` creates it with
+``benchmarks/.venv-tv/bin/python``; ``make bench-tv-venv`` creates it with
 ``pip install torch==2.14.1 torchvision==0.29.1 zennit``). The product venv never
 gets torchvision.
 

@@ -25,6 +25,8 @@ verified offline against the shared copy):
   ImageNet *training* images (VGG16 saw them; they are the distribution of
   interest) and every ILSVRC2012 *validation* image (recall is measured on them),
   each in sha256 order so the several source repositories are mixed.
+* ``explainability``: the Grad-CAM/LIME report's ten classes and sports car
+  (:data:`EXPLAINABILITY_CLASSES`), the EliSchwartz sample photo of each.
 
 * ``castle`` (483): the one photo TU Berlin ML sheet 11 explains (:data:`CASTLE_PHOTO`).
 
@@ -60,6 +62,11 @@ TEST_SPORTS_CARS = ("e3416e6c8adb7ecf295a22a2637183ea01e00cd1ce888ecd3cc8c12d77d
 # Notes that do not disqualify an image: a scanned brochure page whose only text is
 # a small page number in the bottom-right corner.
 KEPT_NOTES = ("text overlay along the bottom edge",)
+# The Grad-CAM/LIME report (seed 002, issue 14): its ten classes in the report's order
+# (American coot, West Highland white terrier, racer, orange, vulture, common iguana,
+# tiger shark, kite, flamingo, goldfish) and sports car, the EliSchwartz photo of each.
+EXPLAINABILITY_CLASSES = (137, 203, 751, 950, 23, 39, 3, 21, 130, 1, 817)
+EXPLAINABILITY_REPO = "EliSchwartz/imagenet-sample-images"
 
 COLUMNS = ("role", "class_index", "wnid", "class_name", "url", "sha256", "imagenet_split",
            "license", "author", "original_url", "note", "shared_file")
@@ -129,6 +136,12 @@ def select(rows):
     if len(castle) != 1:
         raise ValueError("the castle photo %s is not in the manifest" % CASTLE_PHOTO[:16])
     out += [("castle", r) for r in castle]
+    for c in EXPLAINABILITY_CLASSES:
+        sample = [r for r in of(c) if r["repo"] == EXPLAINABILITY_REPO]
+        if len(sample) != 1:
+            raise ValueError("class %d has %d usable %s photos in the manifest, expected 1"
+                             % (c, len(sample), EXPLAINABILITY_REPO))
+        out.append(("explainability", sample[0]))
     return out
 
 

@@ -63,3 +63,39 @@ def free_port_url():
     port = s.getsockname()[1]
     s.close()
     return "http://127.0.0.1:%d" % port
+
+
+def outputs_text(cell):
+    """The text a notebook cell (JSON dict) shows: its streams, Markdown and plain text."""
+    text = []
+    for o in cell.get("outputs", []):
+        if o.get("output_type") == "stream":
+            text.append("".join(o["text"]))
+        elif "data" in o:
+            text.append("".join(o["data"].get("text/markdown", o["data"].get("text/plain", ""))))
+    return "".join(text)
+
+
+def run_imagenet_world(notebook, tmp_path, monkeypatch, weights_path, parameters):
+    """Execute ``notebook`` in the ImageNet world with papermill, offline: VGG16 from
+    ``weights_path`` (HW3_VGG16_WEIGHTS), photos from ../shared (HW3_IMAGE_DIR), an
+    empty cache. Checks that no cell failed and that nothing was downloaded.
+
+    Returns:
+        the text of every code cell's outputs, joined.
+    """
+    import json
+    import papermill
+    monkeypatch.setenv("HW3_VGG16_WEIGHTS", weights_path)
+    monkeypatch.setenv("HW3_IMAGE_DIR", SHARED_IMAGENET)
+    monkeypatch.setenv("HW3_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "imagenet.ipynb"
+    papermill.execute_notebook(notebook, str(out), cwd=ROOT, progress_bar=False,
+                               parameters=dict(WORLD="imagenet", **parameters))
+    with open(out) as f:
+        nb = json.load(f)
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(o.get("output_type") != "error" for c in code for o in c.get("outputs", []))
+    cache = tmp_path / "cache"        # every photo came from HW3_IMAGE_DIR: nothing fetched
+    assert not cache.exists() or not os.listdir(cache)
+    return "\n".join(outputs_text(c) for c in code)

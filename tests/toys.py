@@ -135,3 +135,71 @@ def pixel_linear_probabilities(model, x):
     s = x.transpose(0, 2, 3, 1).reshape(len(x), -1) @ kernel + bias
     e = np.exp(s - s.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
+# -- CAMs (issue 14): a convolution slice read by a linear top ----------------------
+CAM_INPUT = (3, 6, 6)
+CAM_CHANNELS = 4
+CAM_DEAD = 3                      # slice channel whose ReLU output is 0 everywhere
+
+
+def conv_linear_top_model(seed=0, summed_channel=1, n_classes=3):
+    """Conv2D 3x3 relu (same padding) -> [slice: layers[1].input] -> Flatten ->
+    Dense(n_classes, linear), seeded.
+
+    Class 0's score is the sum of slice channel ``summed_channel`` (kernel 1 on that
+    channel, 0 elsewhere, bias 0); the other classes have random weights and biases.
+    Channel :data:`CAM_DEAD` has bias -100, so it is 0 on inputs of moderate size.
+
+    Returns:
+        (model, dense) with ``dense`` the (C, H, W, n_classes) weights of the top in
+        the slice's own layout (the Keras kernel is its (h, w, c) flattening).
+    """
+    seed_all(seed)
+    rng = np.random.RandomState(seed)
+    C, (_, H, W) = CAM_CHANNELS, CAM_INPUT
+    m = Sequential([Conv2D(C, (3, 3), activation="relu", padding="same",
+                           input_shape=CAM_INPUT),
+                    Flatten(), Dense(n_classes, activation="linear")])
+    kernel = rng.randn(3, 3, 3, C).astype(np.float32)
+    bias = (0.5 * rng.randn(C)).astype(np.float32)
+    bias[CAM_DEAD] = -100.0
+    dense = rng.randn(C, H, W, n_classes).astype(np.float32)
+    dense[..., 0] = 0.0
+    dense[summed_channel, :, :, 0] = 1.0
+    top_bias = rng.randn(n_classes).astype(np.float32)
+    top_bias[0] = 0.0
+    # Keras' channels_first Flatten orders features (h, w, c).
+    m.set_weights([kernel, bias, dense.transpose(1, 2, 0, 3).reshape(H * W * C, n_classes),
+                   top_bias])
+    return m, dense
+
+
+# -- Network dissection (issue 14): a planted concept unit and a constant unit ------
+DISSECT_INPUT = (3, 8, 8)
+
+
+def planted_unit_model():
+    """Conv2D(2, 1x1, relu) -> [slice: layers[1].input] -> Flatten -> Dense(2).
+
+    Unit 0 copies input channel 0 (feed it a concept mask and it *is* that mask);
+    unit 1 is the constant 1 (kernel 0, bias 1) whatever the input.
+    """
+    C, H, W = DISSECT_INPUT
+    m = Sequential([Conv2D(2, (1, 1), activation="relu", input_shape=DISSECT_INPUT),
+                    Flatten(), Dense(2, activation="linear")])
+    kernel = np.zeros((1, 1, C, 2), dtype=np.float32)
+    kernel[0, 0, 0, 0] = 1.0
+    rng = np.random.RandomState(0)
+    m.set_weights([kernel, np.array([0.0, 1.0], np.float32),
+                   rng.randn(2 * H * W, 2).astype(np.float32), np.zeros(2, np.float32)])
+    return m
+
+
+def strided_conv_model(seed=0):
+    """Conv2D(3, 2x2, stride 2, relu) on (3, 8, 8) -> [slice: 4x4 maps] -> Flatten ->
+    Dense(2): a slice coarser than the input, for upsampled unit masks."""
+    seed_all(seed)
+    m = Sequential([Conv2D(3, (2, 2), strides=(2, 2), activation="relu",
+                           input_shape=DISSECT_INPUT), Flatten(), Dense(2)])
+    rng = np.random.RandomState(seed)
+    m.set_weights([rng.randn(*w.shape).astype(np.float32) for w in m.get_weights()])
+    return m
