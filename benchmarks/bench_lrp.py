@@ -149,7 +149,7 @@ def ours(path, x):
 def run_zennit(python, workdir):
     if not os.path.exists(python):
         raise SystemExit("no interpreter with Zennit at %s: create it with `make "
-                         "bench-lrp-venv` or set BENCH_TV_PYTHON (e.g. /work/venv-tv/bin/python)"
+                         "bench-tv-venv` or set BENCH_TV_PYTHON (e.g. /work/venv-tv/bin/python)"
                          % python)
     cmd = [python, os.path.abspath(__file__), "_zennit", "--workdir", workdir]
     subprocess.run(cmd, cwd=ROOT, check=True)
