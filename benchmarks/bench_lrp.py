@@ -167,9 +167,10 @@ def report(n, errors, t_ours, t_zen, gammas, zinfo):
         "`benchmarks/bench_lrp.py`, %s, %d images at 224 px, random He-scaled VGG16 in "
         "the official layout (seed %d), class = arg-max; z^B on conv1_1, LRP-gamma with "
         "gammas %s on the other convolutions, LRP-0 on the dense layers, stabiliser 1e-9. "
-        "Zennit %s on torch %s (`$BENCH_TV_PYTHON`), 2 threads each."
+        "Zennit %s on torch %s (`$BENCH_TV_PYTHON`), 2 threads each; load average %.1f "
+        "when the report was written (above 2, other jobs shared the cores)."
         % (datetime.date.today().isoformat(), n, SEED, gammas, zinfo.get("zennit"),
-           zinfo.get("torch")),
+           zinfo.get("torch"), os.getloadavg()[0]),
         "",
         "| measurement | ours (Theano) | Zennit | ratio ours/Zennit | agreement (max rel. L2 over images) |",
         "| --- | --- | --- | --- | --- |",

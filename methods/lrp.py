@@ -74,9 +74,10 @@ BLOCK_GAMMAS = {1: 0.5, 2: 0.5, 3: 0.25, 4: 0.1, 5: 0.0}
 CAFFE_LOW = (0.0 - models.CAFFE_MEAN_BGR).astype(np.float32)
 CAFFE_HIGH = (255.0 - models.CAFFE_MEAN_BGR).astype(np.float32)
 
-# input variable of a z^B model -> (l, h): the symbolic bound images whose gradients
-# complete the input relevance (looked up by LRPRelevance.compile)
-_ZB_BOUNDS = {}
+# A z^B model's input variable carries (l, h, low, high) in its Theano tag under this name:
+# the symbolic bound images whose gradients complete the input relevance (read by
+# LRPRelevance.compile), living exactly as long as the graph.
+_TAG = "lrp_zb_bounds"
 
 
 def conv_layers(model):
@@ -282,8 +283,8 @@ def lrp_model(model, gammas=None, zb=True, low=CAFFE_LOW, high=CAFFE_HIGH,
     object.__setattr__(out, "source_model", model)   # not tracked as a sub-layer
     out.class_names = getattr(model, "class_names", None)
     if zb:
-        _ZB_BOUNDS[out.input] = (first_layer.low_image, first_layer.high_image,
-                                 bounds[0], bounds[1])
+        setattr(out.input.tag, _TAG, (first_layer.low_image, first_layer.high_image,
+                                      bounds[0], bounds[1]))
     return out
 
 
@@ -310,7 +311,7 @@ class LRPRelevance(AumannShapley):
     def compile(self, Q, inpt):
         """Build the relevance function of Q at the slice variable ``inpt`` (see
         :meth:`AumannShapley.compile`)."""
-        bounds = _ZB_BOUNDS.get(inpt)
+        bounds = getattr(getattr(inpt, "tag", None), _TAG, None)
         if bounds is None:
             self._zb_fn = None
             return super().compile(Q, inpt)
