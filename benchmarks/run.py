@@ -1,7 +1,7 @@
 """Speed and memory of our Theano/Keras attribution code side by side with Captum
 (PyTorch) on the same synthetic VGG16 weights (GitHub issue #8).
 
-Full run (one command; about 15 min on 2 cores; keep the CPU free meanwhile)::
+Full run (one command; about 22 min on 2 cores (estimated: the issue-16 parts add about 7); keep the CPU free meanwhile)::
 
     .venv/bin/python -m pip install -r benchmarks/requirements.txt   # or: make bench
     .venv/bin/python benchmarks/run.py
