@@ -51,8 +51,8 @@ def float64_env(env):
     the child itself, after hw3_env.setup() forced float32)."""
     flags = env.get("THEANO_FLAGS", "")
     env = dict(env)
-    env["THEANO_FLAGS"] = ",".join(f for f in ["floatX=float64"] + flags.split(",")
-                                   if f and not f.startswith("floatX="))
+    env["THEANO_FLAGS"] = ",".join(["floatX=float64"] + [
+        f for f in flags.split(",") if f and not f.strip().startswith("floatX=")])
     return env
 
 
