@@ -56,14 +56,6 @@ def float64_env(env):
     return env
 
 
-def set_keras_float64():
-    import hw3_env
-    K = hw3_env.setup()
-    K.set_floatx("float64")
-    import theano
-    assert theano.config.floatX == "float64", "the float64 child needs THEANO_FLAGS floatX"
-
-
 def relative_gap(delta, total):
     """|delta| / |Q(x) - Q(x')| with Q(x) - Q(x') = sum(attribution) - delta."""
     delta = np.asarray(delta, dtype=np.float64)
@@ -75,6 +67,9 @@ def child_rules_ours(model, x, c, wd, steps=RULE_STEPS):
     from AumannShapley import AumannShapley
     from Explanation import Explanation
     out = {"steps": steps, "dtype": str(model.output.dtype), "rules": {}}
+    if out["dtype"] != "float64":
+        raise SystemExit("rules-ours must run in float64 (THEANO_FLAGS floatX=float64 and "
+                         "Keras floatx float64), but the model computes in %s" % out["dtype"])
     for rule in RULES:
         method = AumannShapley(resolution=steps, method=rule, batch_size=CHUNK)
         t0 = time.perf_counter()
