@@ -1,7 +1,7 @@
 """Speed and memory of our Theano/Keras attribution code side by side with Captum
 (PyTorch) on the same synthetic VGG16 weights (GitHub issue #8).
 
-Full run (one command; about 15 min on 2 cores; keep the CPU free meanwhile)::
+Full run (one command; about 22 min on 2 cores (estimated: the issue-16 parts add about 7); keep the CPU free meanwhile)::
 
     .venv/bin/python -m pip install -r benchmarks/requirements.txt   # or: make bench
     .venv/bin/python benchmarks/run.py
@@ -390,7 +390,16 @@ def child_flops_torch(model):
 # Parent
 # ---------------------------------------------------------------------------
 def spawn(kind, a):
-    """Run one child; return its JSON result with its own peak RSS (bytes)."""
+    """Run one child; return its JSON result with its own peak RSS (bytes). With
+    ``--reuse``, a result already in the work directory is read instead."""
+    done = os.path.join(a.workdir, kind + ".json")
+    if getattr(a, "reuse", False) and os.path.exists(done):
+        with open(done) as f:
+            res = json.load(f)
+        res.setdefault("peak_rss", None)
+        res.setdefault("process_s", None)
+        print("  reusing %-13s (%s)" % (kind, done), flush=True)
+        return res
     cmd = [sys.executable, os.path.abspath(__file__), "_child", kind,
            "--workdir", a.workdir, "--steps", str(a.steps), "--images", str(a.images),
            "--seed", str(a.seed)]
@@ -410,6 +419,9 @@ def spawn(kind, a):
         res = json.load(f)
     res["peak_rss"] = usage.ru_maxrss * 1024        # kB on Linux
     res["process_s"] = wall
+    res["load_at_end"] = os.getloadavg()[0]
+    with open(done, "w") as f:
+        json.dump(res, f, indent=1)
     print(" %.1f s" % wall, flush=True)
     return res
 
@@ -483,6 +495,9 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workdir", help="keep the weight file and outputs here "
                    "(default: a temporary directory, removed at the end)")
+    p.add_argument("--reuse", action="store_true",
+                   help="read the results of measurements already in --workdir "
+                   "instead of running them again (re-renders the report)")
     p.add_argument("--out", help="where RESULTS.md goes (default: benchmarks/RESULTS.md "
                    "for the full configuration, the work directory otherwise)")
     if argv is None:

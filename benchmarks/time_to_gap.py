@@ -38,7 +38,7 @@ RULE_STEPS = 16          # resolution of the float64 agreement runs
 CHUNK = 10               # path points per gradient call, both sides
 TARGET_GAP = 0.01        # "trustworthy": relative completeness gap below 1%
 TTT_IMAGES = 5
-BEST_RULE = "trapezoid"  # chosen from the gap-vs-steps curve (RESULTS.md)
+BEST_RULE = "trapezoid_cosine"   # nested, points close together at both ends (see the curve)
 OUR_START = 16           # our adaptive run's first resolution
 OUR_CAP = 4096
 CAPTUM_START, CAPTUM_CAP = 50, 6400
@@ -51,17 +51,9 @@ def float64_env(env):
     the child itself, after hw3_env.setup() forced float32)."""
     flags = env.get("THEANO_FLAGS", "")
     env = dict(env)
-    env["THEANO_FLAGS"] = ",".join(f for f in ["floatX=float64"] + flags.split(",")
-                                   if f and not f.startswith("floatX="))
+    env["THEANO_FLAGS"] = ",".join(["floatX=float64"] + [
+        f for f in flags.split(",") if f and not f.strip().startswith("floatX=")])
     return env
-
-
-def set_keras_float64():
-    import hw3_env
-    K = hw3_env.setup()
-    K.set_floatx("float64")
-    import theano
-    assert theano.config.floatX == "float64", "the float64 child needs THEANO_FLAGS floatX"
 
 
 def relative_gap(delta, total):
@@ -75,6 +67,9 @@ def child_rules_ours(model, x, c, wd, steps=RULE_STEPS):
     from AumannShapley import AumannShapley
     from Explanation import Explanation
     out = {"steps": steps, "dtype": str(model.output.dtype), "rules": {}}
+    if out["dtype"] != "float64":
+        raise SystemExit("rules-ours must run in float64 (THEANO_FLAGS floatX=float64 and "
+                         "Keras floatx float64), but the model computes in %s" % out["dtype"])
     for rule in RULES:
         method = AumannShapley(resolution=steps, method=rule, batch_size=CHUNK)
         t0 = time.perf_counter()
