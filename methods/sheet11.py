@@ -3,8 +3,8 @@ functions as thin wrappers over the Explanation chain.
 
 * :func:`gradient_x_input`: R_i = x_i * df/dx_i, f the class score (scores, not
   probabilities). In the paper's vocabulary: the slice at the pixels, Q = s_c, and the
-  point distribution of interest at x with the difference term (x - 0), i.e.
-  :class:`AumannShapley` with one step of the right Riemann sum.
+  point distribution of interest at x with the difference term (x - 0),
+  :class:`methods.distributions.Point`.
 * :func:`lrp`: the same, on the LRP-rewritten model of :mod:`methods.lrp` (z^B on the
   first convolution, LRP-gamma on the others), R = x dx + l dl + h dh.
 * :func:`visualize`: the sheet's ``utils.visualize``: the channel sum, red positive and
@@ -14,11 +14,10 @@ import hw3_env  # noqa: F401  (must come before keras/theano)
 
 import numpy as np
 
-from AumannShapley import AumannShapley
-from Explanation import Explanation
+from Explanation import explanation_of
+from methods.distributions import Point
 from methods.lrp import LRPRelevance, lrp_model
 
-_EXPLAINERS = {}   # (id(model), kind, gammas) -> (model, Explanation): compiled once
 
 
 def _labels(target_labels, n):
@@ -51,7 +50,7 @@ def _explain(expl, imgs, target_labels):
 
 def explainer(model, kind="gradient_x_input", gammas=None):
     """The Explanation chain behind :func:`gradient_x_input` (``kind``
-    'gradient_x_input': the model with the one-step :class:`AumannShapley`) or
+    'gradient_x_input': the model with the point DoI and its difference term) or
     :func:`lrp` ('lrp': the rewritten model with :class:`LRPRelevance`), built and
     compiled once per model, so notebook cells can explain other slices and QoIs with
     the same compiled graphs.
@@ -61,14 +60,13 @@ def explainer(model, kind="gradient_x_input", gammas=None):
     """
     if kind not in ("gradient_x_input", "lrp"):
         raise ValueError("kind must be 'gradient_x_input' or 'lrp', got %r" % (kind,))
-    key = (id(model), kind, None if gammas is None else tuple(float(g) for g in gammas))
-    if key not in _EXPLAINERS or _EXPLAINERS[key][0] is not model:
-        if kind == "gradient_x_input":
-            expl = Explanation(model, AumannShapley(resolution=1))
-        else:
-            expl = Explanation(lrp_model(model, gammas=gammas), LRPRelevance())
-        _EXPLAINERS[key] = (model, expl)
-    return _EXPLAINERS[key][1]
+    if kind == "gradient_x_input":
+        return explanation_of(model, "gradient_x_input", Point(ignore_difference_term=False))
+    key = None if gammas is None else tuple(float(g) for g in gammas)
+    rewritten = model.__dict__.setdefault("_lrp_models", {})   # goes with the model
+    if key not in rewritten:
+        rewritten[key] = lrp_model(model, gammas=gammas)
+    return explanation_of(rewritten[key], "lrp", LRPRelevance())
 
 
 def gradient_x_input(imgs, model, target_labels):
