@@ -7,7 +7,7 @@ then time.
 
 pytorch-grad-cam imports torchvision, which does not load beside the product's torch
 wheel, so the anchor runs in its own venv: ``$BENCH_TV_PYTHON`` (default
-``benchmarks/.venv-tv/bin/python``; ``make bench-cam-venv`` creates it with
+``benchmarks/.venv-tv/bin/python``; ``make bench-tv-venv`` creates it with
 ``pip install torch==2.14.1 torchvision==0.29.1 grad-cam==1.5.7``).
 
 Steps:
@@ -190,7 +190,7 @@ def main(argv=None):
     python = os.environ.get("BENCH_TV_PYTHON", DEFAULT_TV)
     if not os.path.exists(python):
         raise SystemExit("no interpreter with pytorch-grad-cam at %s: set BENCH_TV_PYTHON or "
-                         "run `make bench-cam-venv` (see benchmarks/README.md)" % python)
+                         "run `make bench-tv-venv` (see benchmarks/README.md)" % python)
     full = (a.images, a.score_images, a.layer) == (FULL["images"], FULL["score_images"],
                                                    FULL["layer"])
     a.workdir = a.workdir or tempfile.mkdtemp(prefix="bench_cam_")
