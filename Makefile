@@ -14,7 +14,7 @@ EXECUTE := $(BIN)/python -m notebook_tools.execute
 NB ?= hw3_explain.ipynb
 WORLD ?= synthetic
 
-.PHONY: venv test notebook notebook-offline notebooks-offline run surrogate bench ground-truth clean-cache
+.PHONY: venv test notebook notebook-offline notebooks-offline run compare surrogate bench ground-truth clean-cache
 
 venv: $(STAMP)
 $(STAMP): requirements.txt pyproject.toml
@@ -40,6 +40,10 @@ notebooks-offline: $(STAMP)
 
 run: $(STAMP)
 	$(EXECUTE) $(NB) -p WORLD $(WORLD)
+
+# Every explanation method graded against the synthetic world's ground truth.
+compare: $(STAMP)
+	$(EXECUTE) notebooks/method_comparison.ipynb -p WORLD $(WORLD)
 
 surrogate: $(STAMP)
 	$(BIN)/python -m synthetic_world.train_surrogate

@@ -69,7 +69,8 @@ def _run(fn, x, batch_size, desc, *args):
     return np.concatenate(maps), (time.perf_counter() - start) / len(x)
 
 
-def grade(method, model, scenes, randomised_model=None, ablation=None):
+def grade(method, model, scenes, randomised_model=None, ablation=None,
+          randomisation_images=None):
     """Run ``method`` on ``scenes`` and measure it.
 
     Args:
@@ -80,6 +81,8 @@ def grade(method, model, scenes, randomised_model=None, ablation=None):
             (:func:`evaluation.ground_truth.randomized_copy`), or None.
         ablation: ``(x, labels, maps) -> (insertion_auc (N,), deletion_auc (N,))``,
             or None.
+        randomisation_images: indices of the images the randomisation check runs on
+            (None: all); the others get NaN there.
     Returns:
         dict measure -> float64 (N,) per-image values (absent measures are all NaN),
         plus 'seconds' (per image) and 'maps' (the reduced (N, H, W) maps).
@@ -107,13 +110,14 @@ def grade(method, model, scenes, randomised_model=None, ablation=None):
                                              for v in ablation(scenes.x, scenes.labels, maps))
     else:
         row["insertion"] = row["deletion"] = nan
+    row["randomisation"] = nan.copy()
     if randomised_model is not None:
-        rmaps, _ = _run(lambda x, y: method.explain(x, randomised_model, y), scenes.x,
+        idx = (np.arange(n) if randomisation_images is None
+               else np.asarray(randomisation_images, dtype=int))
+        rmaps, _ = _run(lambda x, y: method.explain(x, randomised_model, y), scenes.x[idx],
                         method.batch_size, "%s on the randomised model" % method.name,
-                        scenes.labels)
-        row["randomisation"] = M.randomisation_correlation(maps, rmaps)
-    else:
-        row["randomisation"] = nan
+                        scenes.labels[idx])
+        row["randomisation"][idx] = M.randomisation_correlation(maps[idx], rmaps)
     return row
 
 
@@ -128,9 +132,11 @@ HEADERS = {"localisation": "object localisation (1 = chance)",
            "randomisation": "randomisation rank corr. (lower better)"}
 
 
-def compare(methods, model, scenes, randomised_model=None, ablation=None):
+def compare(methods, model, scenes, randomised_model=None, ablation=None,
+            randomisation_images=None):
     """:func:`grade` for every method: dict name -> row."""
-    return {m.name: grade(m, model, scenes, randomised_model, ablation) for m in methods}
+    return {m.name: grade(m, model, scenes, randomised_model, ablation, randomisation_images)
+            for m in progress(methods, desc="grading %d methods" % len(methods), unit="method")}
 
 
 def table_markdown(results, why_empty=None, digits=2, measures=MEASURES):

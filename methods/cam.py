@@ -14,8 +14,8 @@ pytorch-grad-cam 1.5 (``GradCAM``, ``AblationCAM``, ``ScoreCAM``; the anchor of
 
 * **Grad-CAM** (Selvaraju et al. 2017, eq. 1-2):
   w_k = (1/uv) sum_ij dQ/dA_k,ij, the spatial mean of the *influence* of the slice
-  under the point distribution of interest at the instance (``AumannShapley`` with
-  resolution 1 and no difference term gives exactly dQ/dz at z).
+  under the point distribution of interest at the instance
+  (:class:`methods.distributions.Point`: exactly dQ/dz at z).
 * **Ablation-CAM** (Desai & Ramaswamy 2020, eq. 2):
   w_k = (Q(A) - Q(A with channel k zeroed)) / Q(A). Only g, the part of the network
   above the slice, runs per ablation, on the cached A (``compression.masked_scores``),
@@ -45,8 +45,8 @@ from dataclasses import dataclass
 import numpy as np
 
 import compression
-from AumannShapley import AumannShapley
-from Explanation import Explanation, _check_inputs
+from Explanation import _check_inputs, explanation_of
+from methods.distributions import Point
 from notebook_tools.progress import progress as _progress
 
 K = hw3_env.setup()
@@ -121,12 +121,7 @@ def _explanation(model):
     """The cached ``Explanation`` of ``model`` whose method is the point DoI
     (resolution 1, influence): its slices' compiled h, g and gradients are reused
     across calls."""
-    cache = model.__dict__.setdefault("_cam_explanations", {})
-    if "expl" not in cache:
-        cache["expl"] = Explanation(model, AumannShapley(resolution=1,
-                                                         ignore_difference_term=True,
-                                                         batch_size=16))
-    return cache["expl"]
+    return explanation_of(model, "cam", Point(ignore_difference_term=True, batch_size=16))
 
 
 def _slice(model, layer):
@@ -242,8 +237,7 @@ def grad_cam_weights(imgs, model, target_labels, layer=None):
     """Grad-CAM's weights w_k = (1/uv) sum_ij dQ/dA_k,ij, Q = s_c.
 
     The gradient is the influence of Q at the slice under the point DoI at each
-    instance: ``Explanation(model, AumannShapley(resolution=1,
-    ignore_difference_term=True)).for_layer(layer).absolute(c)``.
+    instance: ``Explanation(model, Point()).for_layer(layer).absolute(c)``.
 
     Args:
         imgs: preprocessed model inputs (N, 3, H, W).

@@ -54,6 +54,16 @@ def test_oracle_beats_random_on_every_mask_measure_and_table_reads():
     assert "part truth" in text and "n/a" in text     # random has no comparative
 
 
+def test_randomisation_on_a_subset():
+    scenes, masks, _ = _scenes()
+    rng = np.random.default_rng(0)
+    res = C.grade(C.Method("noise", lambda i, m, l: rng.standard_normal((len(i), 12, 12))),
+                  None, scenes, randomised_model="R", randomisation_images=[0, 3])
+    r = res["randomisation"]
+    assert np.isfinite(r[[0, 3]]).all() and np.isnan(np.delete(r, [0, 3])).all()
+    assert np.all(np.abs(r[[0, 3]]) < 0.5)      # independent noise: no rank agreement
+
+
 def test_missing_measures_say_why():
     scenes, _, _ = _scenes()
     scenes.masks, scenes.pairs = None, []
