@@ -289,6 +289,10 @@ def report(a, info, r, t, p_t, span):
                                a.batch, a.samples, a.sigma, span, a.chunk, load,
                                info["cores"]), "",
              "| agreement check | value | tolerance | |", "|---|---|---|---|"]
+    if info["load"][0] > info["cores"]:
+        lines[3:3] = ["**Other work was running (load average %.1f on %d cores): the times "
+                      "below are not final; rerun on a quiet machine.**" % (info["load"][0],
+                                                                           info["cores"]), ""]
     for name, v, tol, ok in checks(r):
         lines.append("| %s | %.2e | %s | %s |" % (name, v, tol, "ok" if ok else "**FAILED**"))
     lines += ["", "| measurement | ours | Captum | ours/Captum | target | |",
