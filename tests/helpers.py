@@ -63,3 +63,14 @@ def free_port_url():
     port = s.getsockname()[1]
     s.close()
     return "http://127.0.0.1:%d" % port
+
+
+def notebook_outputs_text(cell):
+    """The text a notebook cell printed or displayed (streams, markdown, plain text)."""
+    text = []
+    for o in cell.get("outputs", []):
+        if o.get("output_type") == "stream":
+            text.append("".join(o["text"]))
+        elif "data" in o:
+            text.append("".join(o["data"].get("text/markdown", o["data"].get("text/plain", ""))))
+    return "".join(text)

@@ -9,20 +9,11 @@ import os
 import pytest
 
 from helpers import ROOT, SHARED_IMAGENET
+from helpers import notebook_outputs_text as _outputs_text
 
 NOTEBOOK = os.path.join(ROOT, "notebooks", "csep590b_hw2.ipynb")
 TINY = dict(WORLD="imagenet", N_SHOW=2, N_EVAL=2, SUPERPIXEL=56, SIZES=[56, 112],
             BLURS=[8.0], SAMPLES=2, STEPS=2, STEP=4, BATCH=8)
-
-
-def _outputs_text(cell):
-    text = []
-    for o in cell.get("outputs", []):
-        if o.get("output_type") == "stream":
-            text.append("".join(o["text"]))
-        elif "data" in o:
-            text.append("".join(o["data"].get("text/markdown", o["data"].get("text/plain", ""))))
-    return "".join(text)
 
 
 @pytest.mark.skipif(not os.path.exists(os.path.join(SHARED_IMAGENET, "manifest.tsv")),

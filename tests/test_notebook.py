@@ -11,18 +11,9 @@ import os
 import pytest
 
 from helpers import ROOT, SHARED_IMAGENET
+from helpers import notebook_outputs_text as _outputs_text
 
 NOTEBOOK = os.path.join(ROOT, "hw3_explain.ipynb")
-
-
-def _outputs_text(cell):
-    text = []
-    for o in cell.get("outputs", []):
-        if o.get("output_type") == "stream":
-            text.append("".join(o["text"]))
-        elif "data" in o:
-            text.append("".join(o["data"].get("text/markdown", o["data"].get("text/plain", ""))))
-    return "".join(text)
 
 
 @pytest.mark.skipif(not os.path.exists(os.path.join(SHARED_IMAGENET, "manifest.tsv")),
