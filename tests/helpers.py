@@ -77,20 +77,26 @@ def outputs_text(cell):
 
 
 def run_imagenet_world(notebook, tmp_path, monkeypatch, weights_path, parameters):
-    """Execute ``notebook`` in the ImageNet world with papermill, offline: VGG16 from
-    ``weights_path`` (HW3_VGG16_WEIGHTS), photos from ../shared (HW3_IMAGE_DIR), an
-    empty cache. Checks that no cell failed and that nothing was downloaded.
+    """Execute ``notebook``'s source (its paired percent-format .py) in the ImageNet world
+    with papermill, offline, from the notebook's folder: VGG16 from ``weights_path``
+    (HW3_VGG16_WEIGHTS), photos from ../shared (HW3_IMAGE_DIR), an empty cache. Checks
+    that no cell failed and that nothing was downloaded.
 
     Returns:
         the text of every code cell's outputs, joined.
     """
     import json
+    import nbformat
     import papermill
+    from notebook_tools.execute import read_source, source_path
     monkeypatch.setenv("HW3_VGG16_WEIGHTS", weights_path)
     monkeypatch.setenv("HW3_IMAGE_DIR", SHARED_IMAGENET)
     monkeypatch.setenv("HW3_CACHE_DIR", str(tmp_path / "cache"))
+    source = tmp_path / "source.ipynb"
+    nbformat.write(read_source(source_path(notebook)), str(source))
     out = tmp_path / "imagenet.ipynb"
-    papermill.execute_notebook(notebook, str(out), cwd=ROOT, progress_bar=False,
+    papermill.execute_notebook(str(source), str(out), cwd=os.path.dirname(notebook),
+                               progress_bar=False,
                                parameters=dict(WORLD="imagenet", **parameters))
     with open(out) as f:
         nb = json.load(f)

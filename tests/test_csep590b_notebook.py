@@ -3,47 +3,21 @@ parameters (like tests/test_notebook.py for hw3): the official-layout VGG16 weig
 with random values (session fixture) through HW3_VGG16_WEIGHTS, and the real sample50
 photos from ../shared through HW3_IMAGE_DIR. The committed notebook itself (synthetic
 world) is checked by nbval in `make test`."""
-import json
 import os
 
 import pytest
 
-from helpers import ROOT, SHARED_IMAGENET
+from helpers import ROOT, SHARED_IMAGENET, run_imagenet_world
 
 NOTEBOOK = os.path.join(ROOT, "notebooks", "csep590b_hw2.ipynb")
-TINY = dict(WORLD="imagenet", N_SHOW=2, N_EVAL=2, SUPERPIXEL=56, SIZES=[56, 112],
-            BLURS=[8.0], SAMPLES=2, STEPS=2, STEP=4, BATCH=8)
-
-
-def _outputs_text(cell):
-    text = []
-    for o in cell.get("outputs", []):
-        if o.get("output_type") == "stream":
-            text.append("".join(o["text"]))
-        elif "data" in o:
-            text.append("".join(o["data"].get("text/markdown", o["data"].get("text/plain", ""))))
-    return "".join(text)
+TINY = dict(N_SHOW=2, N_EVAL=2, SUPERPIXEL=56, SIZES=[56, 112], BLURS=[8.0], SAMPLES=2,
+            STEPS=2, STEP=4, BATCH=8)
 
 
 @pytest.mark.skipif(not os.path.exists(os.path.join(SHARED_IMAGENET, "manifest.tsv")),
                     reason="needs ../shared/data/imagenet")
 def test_imagenet_world_runs_end_to_end(tmp_path, monkeypatch, full_vgg16_weights):
-    import papermill
-    from notebook_tools.execute import read_source
-    import nbformat
-    path, _ = full_vgg16_weights
-    monkeypatch.setenv("HW3_VGG16_WEIGHTS", path)
-    monkeypatch.setenv("HW3_IMAGE_DIR", SHARED_IMAGENET)
-    monkeypatch.setenv("HW3_CACHE_DIR", str(tmp_path / "cache"))
-    source = tmp_path / "source.ipynb"          # the .py source, not the saved outputs
-    nbformat.write(read_source(os.path.join(ROOT, "notebooks", "csep590b_hw2.py")), str(source))
-    out = tmp_path / "imagenet.ipynb"
-    papermill.execute_notebook(str(source), str(out), cwd=os.path.dirname(NOTEBOOK),
-                               progress_bar=False, parameters=TINY)
-    nb = json.load(open(out))
-    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert all(o.get("output_type") != "error" for c in code for o in c.get("outputs", []))
-    text = "\n".join(_outputs_text(c) for c in code)
+    text = run_imagenet_world(NOTEBOOK, tmp_path, monkeypatch, full_vgg16_weights[0], TINY)
     assert "ImageNet world" in text
     # the invariants hold in any world, whatever the weights
     for line in ("occlusion maps have the images' shape (N, H, W): True",
@@ -56,5 +30,3 @@ def test_imagenet_world_runs_end_to_end(tmp_path, monkeypatch, full_vgg16_weight
                  "The ImageNet world has no object masks"):
         assert line in text, line
     assert "image 0: predicted" in text and "(label: brambling)" in text
-    cache = tmp_path / "cache"        # every photo came from HW3_IMAGE_DIR: nothing fetched
-    assert not cache.exists() or not os.listdir(cache)
