@@ -27,7 +27,7 @@ import hw3_env  # noqa: F401
 import numpy as np
 
 from AumannShapley import AumannShapley
-from Explanation import Explanation, _check_inputs
+from Explanation import _check_inputs, explanation_of
 from methods.baselines import broadcast_baseline
 from methods.distributions import Gaussian, Point
 from methods.quantities import ProbabilityQoI, check_targets
@@ -35,18 +35,8 @@ from methods.removal import RemovalEngine, auc, random_map, superpixel_sum  # no
 
 __all__ = ["calculate_gradients", "vanilla_gradients", "smoothgrad", "integrated_gradients",
            "occlusion", "insertion", "deletion", "superpixel_sum", "random_map", "auc",
-           "explain_probability", "ablation_curves", "object_share", "banner_markdown",
+           "explain_probability", "ablation_curves", "object_share",
            "show_images", "show_maps", "plot_curves"]
-
-
-def _chain(model):
-    """The model's Explanation and the compiled (gradient, quantity) functions that all
-    its DoIs share (they compile the same functions of the same (Q, slice))."""
-    chain = getattr(model, "_csep590b_chain", None)
-    if chain is None:
-        chain = (Explanation(model, Point()), {})
-        model._csep590b_chain = chain
-    return chain
 
 
 def explain_probability(imgs, model, target_labels, method, baseline=None):
@@ -64,10 +54,7 @@ def explain_probability(imgs, model, target_labels, method, baseline=None):
     x = _check_inputs(model, imgs)
     labels = check_targets(model, target_labels, len(x))
     base = None if baseline is None else broadcast_baseline(baseline, x)
-    expl, compiled = _chain(model)
-    method._compiled = compiled           # share the compiled gradient among DoIs
-    expl.attribution_method = method
-    pixels = expl.for_input()
+    pixels = explanation_of(model, "csep590b", method).for_input()   # compiled once per model
     out = np.empty(x.shape, dtype=np.float32)
     for t in np.unique(labels):
         idx = np.flatnonzero(labels == t)
@@ -247,22 +234,6 @@ def object_share(maps, masks):
     areas = np.array([np.mean(k) for k in masks])
     return float(np.nanmean(ratios * areas)), float(np.nanmean(ratios))
 
-
-def banner_markdown(world, **settings):
-    """Markdown banner: which world produced the notebook's outputs, and its settings."""
-    shown = ", ".join("%s=%s" % (k, v) for k, v in settings.items())
-    if world.name == "synthetic":
-        head = "These outputs were produced in the synthetic world."
-        body = ("Generated 64x64 scenes with ground-truth part masks, explained on a small "
-                "model of the VGG16 layout trained on them (`models/surrogate.h5`), not on "
-                "VGG16 and photographs. To regenerate every output with VGG16 and real "
-                "photographs, run `make run NB=notebooks/csep590b_hw2.ipynb WORLD=imagenet` "
-                "(it downloads the 528 MB ImageNet weights and the photos).")
-    else:
-        head = "These outputs were produced in the ImageNet world."
-        body = ("The course's VGG16 with ImageNet weights on real photographs (pinned, "
-                "sha256-checked). `WORLD = \"synthetic\"` runs the same cells offline.")
-    return "> **%s** %s Settings: %s.\n" % (head, body, shown)
 
 
 def show_images(images, titles, size=2.6):

@@ -142,18 +142,3 @@ def visualize(relevance, ax=None, title=None):
     if title:
         ax.set_title(title, fontsize=9)
     return im
-
-
-def banner(world):
-    """Markdown banner saying which world produced the notebook's outputs."""
-    if world.name == "synthetic":
-        return ("> **These outputs were produced in the synthetic world.** Generated 64x64 "
-                "scenes explained on a small model of the VGG16 layout trained on them "
-                "(`models/surrogate.h5`); a church scene stands in for the sheet's castle "
-                "photo. They are not VGG16's explanations: run the notebook with "
-                "`WORLD = \"imagenet\"` (`make run NB=notebooks/tub_sheet11.ipynb "
-                "WORLD=imagenet`) to explain the course's VGG16 on the castle photo.\n")
-    return ("> **These outputs were produced in the ImageNet world.** The course's VGG16 "
-            "(Keras/Theano) on the sheet's castle photo (ImageNet class 483), fetched from "
-            "a pinned, sha256-checked URL. `WORLD = \"synthetic\"` runs the same cells "
-            "offline.\n")

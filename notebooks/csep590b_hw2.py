@@ -58,7 +58,7 @@ from IPython.display import Markdown, display
 
 import test_data
 from methods import baselines
-from methods.csep590b import (ablation_curves, auc, banner_markdown, deletion, insertion,
+from methods.csep590b import (ablation_curves, auc, deletion, insertion,
                               integrated_gradients, object_share, occlusion, plot_curves,
                               random_map, show_images, show_maps, smoothgrad, superpixel_sum,
                               vanilla_gradients)
@@ -75,8 +75,9 @@ SIZES = SIZES or [SUPERPIXEL // 2, SUPERPIXEL, 2 * SUPERPIXEL]
 BLURS = BLURS or [round(b * S / 64.0, 1) for b in (1, 2, 4)]
 STEP = STEP or (1 if WORLD == "synthetic" else 16)
 BATCH = BATCH or (64 if WORLD == "synthetic" else 16)
-display(Markdown(banner_markdown(world, superpixel=SUPERPIXEL, SmoothGrad_samples=SAMPLES,
-                                 sigma=SIGMA, IG_steps=STEPS, insertion_deletion_step=STEP)))
+display(Markdown(world.banner(notebook="notebooks/csep590b_hw2.ipynb",
+                              superpixel=SUPERPIXEL, SmoothGrad_samples=SAMPLES,
+                              sigma=SIGMA, IG_steps=STEPS, insertion_deletion_step=STEP)))
 
 # %% [markdown]
 # # 1. Feature attributions and metrics

@@ -60,7 +60,8 @@ np.random.seed(0)
 world = test_data.load_world(WORLD)
 model = world.model()
 names = world.class_names
-display(Markdown(sheet11.banner(world)))
+display(Markdown(world.banner(notebook="notebooks/tub_sheet11.ipynb",
+                              photo="castle (483)" if WORLD == "imagenet" else "a church scene")))
 
 # %% [markdown]
 # # Exercise 1: Activation maximisation
