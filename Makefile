@@ -25,8 +25,8 @@ $(STAMP): requirements.txt pyproject.toml
 	@rm -f $(VENV)/.installed-*; touch $@
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests
-	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax $(NOTEBOOKS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=12 tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=8 --nbval-lax $(NOTEBOOKS)
 
 # Each target runs into a temporary file: a failed run leaves the saved notebook as it was.
 notebook: $(STAMP)

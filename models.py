@@ -99,9 +99,16 @@ def conv_layer_indices(blocks=BLOCKS):
     return idx
 
 
-def _unwritten_zeros(shape, dtype=None):
-    """Kernel initializer for models whose weights come from a file: float32 zeros."""
-    return np.zeros(shape, dtype=np.float32)
+class UnwrittenZeros(keras.initializers.Initializer):
+    """Kernel initializer for models whose weights come from a file: float32 zeros
+    (no random draw). A registered class, so a loaded model's config rebuilds
+    (``Sequential.from_config``: the model-randomisation check copies models so)."""
+
+    def __call__(self, shape, dtype=None):
+        return np.zeros(shape, dtype=np.float32)
+
+
+keras.utils.get_custom_objects()["UnwrittenZeros"] = UnwrittenZeros
 
 
 def VGG_16(weights_path=None, input_shape=(3, 224, 224), widths=VGG16_WIDTHS,
@@ -132,7 +139,7 @@ def VGG_16(weights_path=None, input_shape=(3, 224, 224), widths=VGG16_WIDTHS,
     if weights_path is not None and kernel_initializer == "glorot_uniform":
         # The file overwrites every kernel: skip the random draw (it costs seconds
         # and a float64 copy of fc1's 103M weights at the peak).
-        kernel_initializer = _unwritten_zeros
+        kernel_initializer = UnwrittenZeros()
     model = Sequential()
     first = True
     for b, (n, width) in enumerate(zip(BLOCKS, widths), start=1):

@@ -58,3 +58,20 @@ def test_comparative_neuron_finds_the_roof(report):
 def test_randomising_top_layers_changes_ig(report):
     assert report["randomized_rank_corr"] < 0.5
     assert report["randomized_rank_corr_abs"] < 0.95
+
+
+def test_randomized_copy_of_a_model_loaded_from_a_file(tmp_path):
+    """A model built from a weight file (its kernels initialised by
+    models.UnwrittenZeros) rebuilds from its config: the copy keeps the bottom layers and
+    re-draws only the top ones."""
+    import models
+    from weightfiles import write_official_weight_file
+    path = str(tmp_path / "w.h5")
+    write_official_weight_file(path, widths=(2, 2, 2, 2, 2), dense=8, n_classes=5,
+                               input_hw=(32, 32))
+    m = models.VGG_16(path, input_shape=(3, 32, 32), widths=(2, 2, 2, 2, 2), dense=8,
+                      n_classes=5)
+    copy = gt.randomized_copy(m, 2)
+    before, after = m.get_weights(), copy.get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(before[:-4], after[:-4]))
+    assert not np.array_equal(before[-2], after[-2]) and not np.array_equal(before[-4], after[-4])
