@@ -14,3 +14,20 @@ if os.path.exists(os.path.join(_shared, "manifest.tsv")):
 
 # Session fixture shared by test files: the full-size VGG16 weight file (528 MB, random).
 from weightfiles import full_vgg16_weights  # noqa: E402,F401
+
+
+# Module-scoped toy models shared by test files (tests/toys.py builds them).
+import pytest  # noqa: E402
+import toys  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def linear():
+    """A linear model with closed-form attributions (:func:`toys.linear_model`)."""
+    return toys.linear_model()
+
+
+@pytest.fixture(scope="module")
+def smooth():
+    """A smooth (non-piecewise-linear) model (:func:`toys.smooth_model`)."""
+    return toys.smooth_model()

@@ -11,16 +11,6 @@ K = toys.K
 
 
 @pytest.fixture(scope="module")
-def linear():
-    return toys.linear_model()
-
-
-@pytest.fixture(scope="module")
-def smooth():
-    return toys.smooth_model()
-
-
-@pytest.fixture(scope="module")
 def vgg():
     return toys.tiny_vgg()
 

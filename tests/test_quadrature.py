@@ -10,16 +10,6 @@ from AumannShapley import RULES, AumannShapley, quadrature, refinement
 from Explanation import Explanation
 
 
-@pytest.fixture(scope="module")
-def linear():
-    return toys.linear_model()
-
-
-@pytest.fixture(scope="module")
-def smooth():
-    return toys.smooth_model()
-
-
 def integral_of_power(p):
     return 1.0 / (p + 1)
 
