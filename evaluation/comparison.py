@@ -111,9 +111,9 @@ def grade(method, model, scenes, randomised_model=None, ablation=None,
     else:
         row["insertion"] = row["deletion"] = nan
     row["randomisation"] = nan.copy()
-    if randomised_model is not None:
-        idx = (np.arange(n) if randomisation_images is None
-               else np.asarray(randomisation_images, dtype=int))
+    idx = (np.arange(n) if randomisation_images is None
+           else np.asarray(randomisation_images, dtype=int))
+    if randomised_model is not None and len(idx):
         rmaps, _ = _run(lambda x, y: method.explain(x, randomised_model, y), scenes.x[idx],
                         method.batch_size, "%s on the randomised model" % method.name,
                         scenes.labels[idx])
@@ -134,7 +134,9 @@ HEADERS = {"localisation": "object localisation (1 = chance)",
 
 def compare(methods, model, scenes, randomised_model=None, ablation=None,
             randomisation_images=None):
-    """:func:`grade` for every method: dict name -> row."""
+    """:func:`grade` for every method: dict name -> row (empty for no images)."""
+    if len(scenes.x) == 0:
+        return {}
     return {m.name: grade(m, model, scenes, randomised_model, ablation, randomisation_images)
             for m in progress(methods, desc="grading %d methods" % len(methods), unit="method")}
 

@@ -64,6 +64,16 @@ def test_randomisation_on_a_subset():
     assert np.all(np.abs(r[[0, 3]]) < 0.5)      # independent noise: no rank agreement
 
 
+def test_no_images_and_no_randomisation_images():
+    scenes, _, _ = _scenes()
+    calls = []
+    res = C.grade(C.Method("m", lambda i, m, l: calls.append(m) or np.ones((len(i), 12, 12))),
+                  "MODEL", scenes, randomised_model="R", randomisation_images=[])
+    assert calls == ["MODEL"] and np.isnan(res["randomisation"]).all()
+    empty = C.Scenes(scenes.x[:0], scenes.labels[:0])
+    assert C.compare([C.Method("m", lambda i, m, l: 1 / 0)], None, empty) == {}
+
+
 def test_missing_measures_say_why():
     scenes, _, _ = _scenes()
     scenes.masks, scenes.pairs = None, []
