@@ -195,7 +195,7 @@ class AumannShapley(object):
         self.last_points = None
 
     # -- compilation --------------------------------------------------------
-    def compile(self, Q, inpt):
+    def compile(self, Q, inpt, head=None):
         """Build the gradient of Q with respect to the slice variable, once.
 
         Args:
@@ -204,17 +204,31 @@ class AumannShapley(object):
                 such as ``model.input`` or an internal tensor such as
                 ``model.layers[19].input``). It is replaced by a fresh input
                 variable, so the part of the network below the slice never runs.
+            head: an :class:`Explanation.AffineHead` of the slice, or None. With a
+                head, the path is evaluated past its affine layers (``A`` and its
+                transpose once per instance, not per point); ``gradient`` and
+                ``quantity`` still take and return points of the slice.
         Returns:
-            self. Compiling the same (Q, inpt) again reuses the compiled functions.
+            self. Compiling the same (Q, inpt, head) again reuses the compiled functions.
         """
-        key = (Q, inpt)
+        key = (Q, inpt, head)
         if key not in self._compiled:
-            z = inpt.type("z")
-            Qz = theano.clone(Q, replace={inpt: z})
-            grad = T.grad(Qz.sum(), z)
-            self._compiled[key] = (theano.function([z], grad, allow_input_downcast=True),
-                                   theano.function([z], Qz, allow_input_downcast=True),
-                                   z.dtype)
+            rewritten = head.rewrite(Q) if head is not None else None
+            if rewritten is None:
+                z = inpt.type("z")
+                Qz = theano.clone(Q, replace={inpt: z})
+                grad = T.grad(Qz.sum(), z)
+                entry = (theano.function([z], grad, allow_input_downcast=True),
+                         theano.function([z], Qz, allow_input_downcast=True),
+                         z.dtype, None)
+            else:
+                y, Qy = rewritten
+                fgy = theano.function([y], T.grad(Qy.sum(), y), allow_input_downcast=True)
+                fqy = theano.function([y], Qy, allow_input_downcast=True)
+                fwd, adj = head.functions()
+                entry = (lambda z: adj(z, fgy(fwd(z))), lambda z: fqy(fwd(z)),
+                         inpt.dtype, (fwd, fgy, adj))
+            self._compiled[key] = entry
         self._fns = self._compiled[key]
         self._dtype = self._fns[2]
         return self
@@ -250,16 +264,37 @@ class AumannShapley(object):
 
     def _weighted_sums(self, instances, base, alphas, weights, rows=None, progress=False):
         """sum_k w_k dQ/dz(z' + a_k (z - z')) for the instances ``rows`` (all by
-        default), in float64, streaming (instance, point) pairs through the gradient
-        function ``batch_size`` at a time. Equal weights are applied once at the end
-        (the plain Riemann sum, as before the rules existed)."""
-        fgrad = self._require_compiled()[0]
+        default), in float64. With an affine head (:meth:`compile`) the path runs in
+        the head's output space y = A(z) and the sums are pulled back by W^T once."""
+        fns = self._require_compiled()
         rows = np.arange(len(instances)) if rows is None else np.asarray(rows)
         per_instance_base = base.shape == instances.shape
-        sums = np.zeros((len(rows),) + instances.shape[1:], dtype=np.float64)
+        x = instances[rows]
+        b = base[rows] if per_instance_base else base
+        head = fns[3] if len(fns) > 3 else None
+        if head is None:
+            return self._path_sums(fns[0], x, b, alphas, weights, progress)
+        fwd, fgy, adj = head
+        y = self._batched(fwd, x)
+        yb = self._batched(fwd, b) if per_instance_base else fwd(b[None])[0]
+        sums_y = self._path_sums(fgy, y, yb, alphas, weights, progress)
+        return self._batched(adj, x, sums_y.astype(x.dtype)).astype(np.float64)
+
+    def _batched(self, fn, *arrays):
+        """fn over ``batch_size`` rows of the arrays at a time, concatenated."""
+        n, step = len(arrays[0]), self.batch_size
+        return np.concatenate([fn(*(a[i:i + step] for a in arrays)) for i in range(0, n, step)])
+
+    def _path_sums(self, fgrad, instances, base, alphas, weights, progress=False):
+        """sum_k w_k fgrad(z' + a_k (z - z')) per instance, in float64, streaming
+        (instance, point) pairs through ``fgrad`` ``batch_size`` at a time. Equal
+        weights are applied once at the end (the plain Riemann sum, as before the
+        rules existed)."""
+        per_instance_base = base.shape == instances.shape
+        sums = np.zeros(instances.shape, dtype=np.float64)
         uniform = bool(np.all(weights == weights[0]))
         a_cast = alphas.astype(instances.dtype)
-        pairs = [(r, k) for r in range(len(rows)) for k in range(len(alphas))]
+        pairs = [(r, k) for r in range(len(instances)) for k in range(len(alphas))]
         chunks = range(0, len(pairs), self.batch_size)
         shape = (-1,) + (1,) * (instances.ndim - 1)
         for start in _progress(chunks, desc="path gradients", unit="chunk",
@@ -267,10 +302,9 @@ class AumannShapley(object):
             chunk = pairs[start:start + self.batch_size]
             r = np.array([i for i, _ in chunk])
             ks = [k for _, k in chunk]
-            idx = rows[r]
             a = a_cast[ks].reshape(shape)
-            b = base[idx] if per_instance_base else base[None]
-            points = (b + a * (instances[idx] - b)).astype(self._dtype)
+            b = base[r] if per_instance_base else base[None]
+            points = (b + a * (instances[r] - b)).astype(self._dtype)
             grads = fgrad(points)
             if not uniform:
                 grads = grads * weights[ks].reshape(shape)

@@ -230,6 +230,10 @@ class CompressedModel:
 def masked_scores(explanation_slice, z, masks, batch_size=16):
     """Class scores g(m_i * z_i) of the model above the slice on masked activations.
 
+    With one 0/1 mask and a convolution opening g (:class:`Explanation.AffineHead`),
+    that convolution reads only the kept channels (the same scores up to rounding,
+    at |kept|/C of its cost).
+
     ``z`` and ``masks`` pair up row by row; either may hold a single row, which is
     then used with every row of the other (one mask on many images, as a compressed
     model does, or many masks on one image, as Ablation-CAM's ablations do). h is
@@ -252,6 +256,13 @@ def masked_scores(explanation_slice, z, masks, batch_size=16):
     if len(z) not in (1, n) or len(m) not in (1, n):
         raise ValueError("z has %d rows and masks %d: they must be equal, or one of them 1"
                          % (len(z), len(m)))
+    head = getattr(explanation_slice, "affine_head", lambda: None)()
+    if head is not None and len(m) == 1 and np.isin(m, (0.0, 1.0)).all():
+        # one 0/1 mask: the head's convolution reads the kept channels only
+        out = head.masked_outputs(explanation_slice.model.output, z,
+                                  np.flatnonzero(m[0]), batch_size)
+        if out is not None:
+            return out
     m = m.reshape(m.shape + (1,) * (z.ndim - 2))
     out = []
     for i in range(0, n, batch_size):

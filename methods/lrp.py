@@ -308,13 +308,14 @@ class LRPRelevance(AumannShapley):
         self._relevance = {}
         self._zb_fn = None
 
-    def compile(self, Q, inpt):
+    def compile(self, Q, inpt, head=None):
         """Build the relevance function of Q at the slice variable ``inpt`` (see
-        :meth:`AumannShapley.compile`)."""
+        :meth:`AumannShapley.compile`; ``head`` is not used: relevance is evaluated
+        at the slice itself)."""
         bounds = getattr(getattr(inpt, "tag", None), _TAG, None)
         if bounds is None:
             self._zb_fn = None
-            return super().compile(Q, inpt)
+            return super().compile(Q, inpt)   # no head: relevance is z * dQ/dz at z
         key = (Q, inpt)
         if key not in self._relevance:
             z = inpt.type("z")
