@@ -142,11 +142,14 @@ def count_points(method):
     """Wrap the compiled gradient functions of ``method`` so that the path points
     they receive are counted; returns the counter (a one-element list)."""
     seen = [0]
-    for key, (fgrad, fq, dtype) in list(method._compiled.items()):
-        def counted(z, _f=fgrad):
+    for key, (fgrad, fq, dtype, head) in list(method._compiled.items()):
+        def counted(z, _f=head[1] if head else fgrad):   # the path runs past a head
             seen[0] += len(z)
             return _f(z)
-        method._compiled[key] = (counted, fq, dtype)
+        if head:
+            method._compiled[key] = (fgrad, fq, dtype, (head[0], counted, head[2]))
+        else:
+            method._compiled[key] = (counted, fq, dtype, None)
     return seen
 
 
