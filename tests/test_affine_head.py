@@ -170,3 +170,17 @@ def test_masked_scores_read_only_the_kept_channels(vgg, kept):
     weights = mask * 0.5
     close(compression.masked_scores(folded, z, weights), plain.g(z * weights[0, :, None, None]),
           rtol=1e-5)
+
+
+def test_a_quantity_inside_the_head_is_explained_by_g_itself(vgg):
+    """Neurons at conv4_2's input (the padded slice, inside the head) cannot be written
+    as a function of the head's output: the chain falls back to g, with the same result."""
+    x = toys.random_inputs(vgg, 1, seed=7, scale=50)
+    folded, plain = both(vgg, lambda: AumannShapley(resolution=4))
+    a = folded.for_neurons(models.CONV4_1 + 1, [2]).explain(x).attribution
+    assert folded.explanation.attribution_method._fns[3] is None
+    close(a, plain.for_neurons(models.CONV4_1 + 1, [2]).explain(x).attribution)
+    # one layer up (conv4_2's output, the head's activation) it folds again
+    b = folded.for_neurons(models.CONV4_1 + 2, [2]).explain(x).attribution
+    assert folded.explanation.attribution_method._fns[3] is not None
+    close(b, plain.for_neurons(models.CONV4_1 + 2, [2]).explain(x).attribution)
