@@ -19,7 +19,9 @@ Usage::
     neurons, scores = top_neurons(data.attribution, k=1)
 
 h(x) runs once per image; the interpolation happens in the slice's space and only g
-runs per path point. Linear QoIs share one compiled gradient per (slice, tensor read):
+runs per path point. Where g opens with affine layers (conv4_2's padding and
+convolution above conv4_1), they run once per image too (:class:`AffineHead`): the
+path is interpolated past them and the gradient pulled back through their transpose. Linear QoIs share one compiled gradient per (slice, tensor read):
 switching class or channels changes a shared weight, not the graph.
 """
 import hw3_env  # noqa: F401  (must come before keras/theano)
