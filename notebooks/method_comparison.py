@@ -112,8 +112,9 @@ display(Markdown("\n".join(["| method | settings (from its homework) | comparati
 # ## The table
 
 # %%
-# NBVAL_SKIP: about ten minutes on 2 cores; `make test` runs this path with tiny settings
-# in tests/test_comparison_notebook.py, and `make compare` re-creates these outputs.
+# NBVAL_SKIP
+# (about ten minutes on 2 cores; `make test` runs this path with tiny settings in
+# tests/test_comparison_notebook.py, and `make compare` re-creates these outputs)
 n_classes = len(np.unique(scenes.labels))
 results = comparison.compare(methods, model, scenes, randomised, ablation,
                              randomisation_images=np.arange(RANDOMISED_PER_CLASS * n_classes))
@@ -129,7 +130,8 @@ display(Markdown(comparison.table_markdown(results, why)))
 # gradients, SmoothGrad and |IG|, the CAMs) are positive everywhere.
 
 # %%
-# NBVAL_SKIP: needs the table's maps (see above)
+# NBVAL_SKIP
+# (needs the table's maps, see above)
 show = [int(np.flatnonzero(scenes.labels == c)[0]) for c in
         ((0, 1, 3, 7) if world.name == "synthetic" else np.unique(scenes.labels)[:4])]
 fig = comparison.plot_maps(results, pictures, show, [names[scenes.labels[i]] for i in show])
@@ -143,7 +145,8 @@ plt.show()
 # method has to choose, on the first SWEEP_PER_CLASS scenes of every class.
 
 # %%
-# NBVAL_SKIP: a second grading run (see above)
+# NBVAL_SKIP
+# (a second grading run, see above)
 sweep_idx = np.arange(min(len(scenes.x), SWEEP_PER_CLASS * n_classes))
 sub = comparison.Scenes(scenes.x[sweep_idx], scenes.labels[sweep_idx],
                         None if scenes.masks is None else scenes.masks[sweep_idx])
