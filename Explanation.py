@@ -285,6 +285,7 @@ class AffineHead(object):
         self.layers = list(layers)
         self.last = self.layers[-1]
         self._fns = None
+        self._partial = {}   # masked_outputs: "A" and one function per output tensor
 
     @classmethod
     def of(cls, model, layer):
@@ -351,7 +352,8 @@ class AffineHead(object):
             kept: channel indices (may be empty).
             batch_size: images per call.
         """
-        if type(self.last).__name__ != "Conv2D" or self.last.data_format != "channels_first":
+        from keras.layers import Conv2D
+        if type(self.last) is not Conv2D or self.last.data_format != "channels_first":
             return None
         partial, top = self._partial_functions(output)
         kept = np.asarray(kept, dtype=np.int64)
@@ -365,7 +367,7 @@ class AffineHead(object):
                                for i in range(0, len(z), batch_size)])
 
     def _partial_functions(self, output):
-        cache = self.__dict__.setdefault("_partial", {})
+        cache = self._partial
         if "A" not in cache:
             zk = self.variable.type("z_kept")
             t = zk
@@ -381,10 +383,8 @@ class AffineHead(object):
                 pre = K.bias_add(pre, L.bias, data_format=L.data_format)
             cache["A"] = theano.function([zk, w], pre, allow_input_downcast=True)
         if output not in cache:
-            y = self.last.output.type("y")
-            cache[output] = theano.function(
-                [y], theano.clone(output, replace={self.last.output: self.last.activation(y)}),
-                allow_input_downcast=True)
+            y, top = self.rewrite(output)
+            cache[output] = theano.function([y], top, allow_input_downcast=True)
         return cache["A"], cache[output]
 
     def functions(self):

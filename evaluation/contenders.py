@@ -28,6 +28,7 @@ from methods.removal import random_map
 __all__ = ["Settings", "contenders", "variants", "chain_maps", "influence_directed",
            "lime_maps", "ablation_auc"]
 
+
 @dataclass
 class Settings:
     """The methods' free parameters, at their homeworks' defaults.
@@ -216,7 +217,6 @@ def contenders(world, settings=Settings()):
                None, "HW2 Q4: Gaussian noise"),
     ]
     return m
-
 
 
 def variants(world, settings=Settings()):

@@ -235,7 +235,6 @@ def object_share(maps, masks):
     return float(np.nanmean(ratios * areas)), float(np.nanmean(ratios))
 
 
-
 def show_images(images, titles, size=2.6):
     """A row of RGB uint8 pictures with titles."""
     import matplotlib.pyplot as plt
