@@ -74,6 +74,11 @@ ball sits on a tee)."""
 REGION_PARTS = {2: ('roof',), 3: ('bed',)}
 """(class index -> part names) whose masks are regions, not painted pixels."""
 
+SCENE_MASKS = ('distractors',)
+"""Masks of the scene outside the object, returned for every class: ``'distractors'``
+holds the pixels the clutter shapes painted (never touching the object; empty on a
+flat background)."""
+
 SURROGATE_WIDTHS = (8, 16, 32, 64, 64)
 SURROGATE_DENSE = 128
 SURROGATE_PATH = os.path.join(hw3_env.ROOT, 'models', 'surrogate.h5')
@@ -648,7 +653,12 @@ def _distractor(rng):
 def _clutter(rng, image, keep_out):
     """Draw 1-3 distractors on ``image`` (in place), each placed so that it does not
     touch ``keep_out`` (the object dilated); a distractor that finds no room after a
-    few attempts is skipped."""
+    few attempts is skipped.
+
+    Returns:
+        bool (64, 64): the pixels the distractors painted.
+    """
+    drawn = np.zeros(keep_out.shape, bool)
     for _ in range(int(rng.integers(1, 4))):
         pts, kind, width = _distractor(rng)
         colour = _random_colour(rng)
@@ -656,7 +666,9 @@ def _clutter(rng, image, keep_out):
             m = _raster(pts + rng.uniform(0, IMAGE_SIZE, 2), kind, width)
             if m.any() and not (m & keep_out).any():
                 image[m] = colour
+                drawn |= m
                 break
+    return drawn
 
 
 def _dilate(mask, r=2):
@@ -683,7 +695,8 @@ def render(class_index, rngs, flat_background=None):
         flat_background: None for a textured background with clutter; an RGB triple
             for a flat background of that colour and no clutter (tests, figures).
     Returns:
-        (image uint8 (64, 64, 3), dict part -> bool (64, 64)).
+        (image uint8 (64, 64, 3), dict part -> bool (64, 64)): the class's parts of
+        :data:`PARTS` and the scene masks of :data:`SCENE_MASKS`.
     """
     rng_obj, rng_bg, rng_clutter, rng_detail = rngs
     shapes = _DRAW[class_index](rng_obj, rng_detail)
@@ -694,12 +707,14 @@ def render(class_index, rngs, flat_background=None):
         occupied = np.zeros((IMAGE_SIZE, IMAGE_SIZE), bool)
         for _, m, _, _ in layers:    # painted parts and regions: clutter stays clear
             occupied |= m
-        _clutter(rng_clutter, image, _dilate(occupied))
+        clutter = _clutter(rng_clutter, image, _dilate(occupied))
     else:
         image = np.empty((IMAGE_SIZE, IMAGE_SIZE, 3))
         image[:] = np.asarray(flat_background, dtype=float)
+        clutter = np.zeros((IMAGE_SIZE, IMAGE_SIZE), bool)
     image = np.clip(np.round(image), 0, 255).astype(np.uint8)
     masks = _paint(image, layers, PARTS[class_index])
+    masks['distractors'] = clutter
     return image, masks
 
 
@@ -722,7 +737,8 @@ def _generate(class_index, stream_class, n, split, seed, start, flat_background)
     start = _check_int(start, 'start')
     flat = _check_flat(flat_background)
     images = np.zeros((n, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8)
-    masks = {p: np.zeros((n, IMAGE_SIZE, IMAGE_SIZE), bool) for p in PARTS[class_index]}
+    masks = {p: np.zeros((n, IMAGE_SIZE, IMAGE_SIZE), bool)
+             for p in PARTS[class_index] + SCENE_MASKS}
     for j in range(n):
         img, m = render(class_index, _rngs(seed, split_id, stream_class, start + j), flat)
         images[j] = img
@@ -746,7 +762,8 @@ def generate(class_index, n, split, seed=0, start=0, flat_background=None):
             flat background of that colour and no clutter; the object is the same.
     Returns:
         (images, masks): uint8 (n, 64, 64, 3) RGB images and a dict part name ->
-        bool (n, 64, 64) with the parts of :data:`PARTS` ``[class_index]``.
+        bool (n, 64, 64) with the parts of :data:`PARTS` ``[class_index]`` and the
+        scene masks of :data:`SCENE_MASKS`.
     Raises:
         ValueError: bad class index, split, n, seed, start or flat_background.
     """

@@ -58,12 +58,12 @@ def test_contract_constants():
 def test_shapes_and_dtypes(c):
     images, masks = S.generate(c, 3, 'influence')
     assert images.shape == (3, 64, 64, 3) and images.dtype == np.uint8
-    assert set(masks) == set(S.PARTS[c]) and 'object' in masks
+    assert set(masks) == set(S.PARTS[c] + S.SCENE_MASKS) and 'object' in masks
     for m in masks.values():
         assert m.shape == (3, 64, 64) and m.dtype == bool
     assert (masks['object'].sum(axis=(1, 2)) > 60).all()
     empty, empty_masks = S.generate(c, 0, 'test')
-    assert empty.shape == (0, 64, 64, 3) and set(empty_masks) == set(S.PARTS[c])
+    assert empty.shape == (0, 64, 64, 3) and set(empty_masks) == set(masks)
 
 
 # ---------------------------------------------------------------------------
@@ -84,6 +84,7 @@ def test_masks_cover_exactly_the_drawn_object(c):
         assert not (union & ma[p]).any(), 'part %r overlaps another part' % p
         union |= ma[p]
     assert np.array_equal(union, obj)                               # parts tile the object
+    assert not ma['distractors'].any()                             # no clutter on flat scenes
     for p in painted_parts(c):
         if p != 'tee':                                              # a ball may lack a tee
             assert ma[p].any(axis=(1, 2)).all(), 'part %r missing in some image' % p
@@ -96,6 +97,18 @@ def test_object_is_never_occluded_by_clutter(c):
     obj = masks['object']
     assert np.array_equal(masks_t['object'], obj)
     assert np.array_equal(textured[obj], flat[obj])
+
+
+@pytest.mark.parametrize('c', ALL)
+def test_distractor_mask_is_the_clutter_painted_in_flat_colours(c):
+    images, masks = S.generate(c, 12, 'heldout')
+    clutter = masks['distractors']
+    assert clutter.any(axis=(1, 2)).all()                           # 1-3 shapes in every scene
+    assert not (S._dilate(masks['object'][0]) & clutter[0]).any()   # never touching the object
+    assert not any((masks[p] & clutter).any() for p in S.PARTS[c])
+    for image, m in zip(images, clutter):
+        colours = np.unique(image[m], axis=0)
+        assert 1 <= len(colours) <= 3                               # one flat colour a shape
 
 
 @pytest.mark.parametrize('c, region, drawn', [(2, 'roof', ('windshield', 'seats')),
