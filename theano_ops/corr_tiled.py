@@ -36,11 +36,18 @@ from theano.tensor.blas import ldflags
 from theano.tensor.elemwise import DimShuffle
 from theano.tensor.nnet.abstract_conv import AbstractConv2d, AbstractConv2d_gradInputs
 
+from theano_ops import winograd
+
 __all__ = ["TiledCorr", "TiledCorrGradInputs", "tiled_corr", "tiled_corr_grad_inputs",
            "ZeroPad2D", "Crop2D", "zero_pad_2d", "register", "usable"]
 
 #: Floats in one im2col tile (per thread): 256 Ki floats = 1 MiB in float32 ...
 TILE_FLOATS = 1 << 18
+#: When the ops take Winograd's F(2x2, 3x3) path (:mod:`theano_ops.winograd`): 'auto'
+#: for float32 3x3 kernels with at least ``winograd.MIN_CHANNELS`` channels in and out
+#: and maps of at least ``winograd.MIN_SIZE`` rows and columns,
+#: 'never', or 'always' for every float32 3x3 kernel (tests).
+WINOGRAD = ("auto", "never", "always")
 #: Kernel layouts: Theano's (out, in, rows, cols) and Keras' own (rows, cols, in, out),
 #: which the lowering passes as it is stored (no per-call transposed copy).
 LAYOUTS = ("oihw", "hwio")
@@ -91,10 +98,10 @@ static int hw3_tile_rows(npy_intp ckk, npy_intp wo, npy_intp ho, npy_intp floats
 
 class _TiledOp(OpenMPOp):
     """Shared compile settings: BLAS from ``blas.ldflags``, OpenMP always on."""
-    __props__ = ("tile_floats", "min_columns", "pad", "layout", "flip")
+    __props__ = ("tile_floats", "min_columns", "pad", "layout", "flip", "winograd")
 
     def __init__(self, tile_floats=TILE_FLOATS, min_columns=MIN_COLUMNS, pad=(0, 0, 0, 0),
-                 layout="oihw", flip=False):
+                 layout="oihw", flip=False, winograd="auto"):
         super().__init__(openmp=True)
         self.tile_floats = int(tile_floats)
         self.min_columns = int(min_columns)
@@ -103,6 +110,9 @@ class _TiledOp(OpenMPOp):
             raise ValueError("layout must be one of %s, got %r" % (LAYOUTS, layout))
         self.layout = layout
         self.flip = bool(flip)
+        if winograd not in WINOGRAD:
+            raise ValueError("winograd must be one of %s, got %r" % (WINOGRAD, winograd))
+        self.winograd = winograd
 
     def kernel_dims(self, shape):
         """(K, C, kh, kw) of a kernel of this op's layout."""
@@ -138,7 +148,7 @@ class _TiledOp(OpenMPOp):
 
     def c_support_code(self):
         return (blas_headers.blas_header_text() + blas_headers.openblas_threads_text()
-                + _SUPPORT)
+                + _SUPPORT + winograd.C_SUPPORT)
 
     def c_headers(self):
         return ["<string.h>", "<stdlib.h>"] + super().c_headers()
@@ -153,7 +163,63 @@ class _TiledOp(OpenMPOp):
         return ldflags(libs=False, flags=True) + super().c_compile_args()
 
     def c_code_cache_version(self):
-        return (5, blas_headers.blas_header_version())
+        # the Winograd constants are compiled in: a change to them is a new version
+        return (8, winograd.TILES, winograd.MIN_CHANNELS, winograd.MIN_SIZE,
+                blas_headers.blas_header_version())
+
+    def c_support_code_struct(self, node, name):
+        # the last kernel seen and its Winograd transform U, reused while the kernel's
+        # bytes are the same (a model's weights: transformed once, not per call)
+        return ("float* wino_U_%(name)s; float* wino_w_%(name)s; size_t wino_n_%(name)s; "
+                "int wino_kc_%(name)s[2];" % dict(name=name))
+
+    def c_init_code_struct(self, node, name, sub):
+        return ("wino_U_%(name)s = NULL; wino_w_%(name)s = NULL; wino_n_%(name)s = 0;"
+                % dict(name=name))
+
+    def c_cleanup_code_struct(self, node, name):
+        return "free(wino_U_%(name)s); free(wino_w_%(name)s);" % dict(name=name)
+
+    def _winograd_c(self, node, name, x, ci, h, w, ko, bias, pt, pl, y, ho, wo, grad,
+                    release, fail):
+        """C: run :data:`winograd.C_SUPPORT`'s F(2x2, 3x3) on this call and set
+        ``done`` where this op's ``winograd`` setting and the shapes select it. The
+        kernel's transform is kept in the op's struct and redone only when the kernel's
+        bytes change."""
+        if node.inputs[0].dtype != "float32" or self.winograd == "never":
+            return "int done = 0;"
+        least, size = ((1, 1) if self.winograd == "always"
+                       else (winograd.MIN_CHANNELS, winograd.MIN_SIZE))
+        return r"""
+        int done = 0;
+        if (kh == 3 && kw == 3 && %(ci)s >= %(least)d && %(ko)s >= %(least)d
+                && %(ho)s >= %(size)d && %(wo)s >= %(size)d) {
+            const size_t nw = (size_t)K * C * 9;
+            if (!(wino_U_%(name)s && wino_n_%(name)s == nw && wino_kc_%(name)s[0] == K
+                  && wino_kc_%(name)s[1] == C
+                  && memcmp(wino_w_%(name)s, wd, nw * sizeof(float)) == 0)) {
+                free(wino_U_%(name)s); free(wino_w_%(name)s);
+                wino_U_%(name)s = (float*)malloc(sizeof(float) * 16 * (size_t)K * C);
+                wino_w_%(name)s = (float*)malloc(sizeof(float) * nw);
+                wino_n_%(name)s = 0;
+                if (!wino_U_%(name)s || !wino_w_%(name)s) {
+                    free(wino_U_%(name)s); free(wino_w_%(name)s);
+                    wino_U_%(name)s = NULL; wino_w_%(name)s = NULL;
+                    PyErr_NoMemory(); %(release)s %(fail)s;
+                }
+                hw3_wino_weights(wd, %(hwio)d, K, C, %(grad)d, %(flip)d, wino_U_%(name)s);
+                memcpy(wino_w_%(name)s, wd, nw * sizeof(float));
+                wino_n_%(name)s = nw; wino_kc_%(name)s[0] = K; wino_kc_%(name)s[1] = C;
+            }
+            if (hw3_wino_corr(%(x)s, N, %(ci)s, %(h)s, %(w)s, wino_U_%(name)s, %(ko)s, %(bias)s,
+                              %(pt)s, %(pl)s, %(y)s, %(ho)s, %(wo)s, %(tiles)d)) {
+                PyErr_NoMemory(); %(release)s %(fail)s;
+            }
+            done = 1;
+        }
+        """ % dict(name=name, ci=ci, ko=ko, least=least, size=size, hwio=self.layout == "hwio",
+                   grad=grad, flip=self.flip, x=x, h=h, w=w, bias=bias, pt=pt, pl=pl, y=y,
+                   ho=ho, wo=wo, tiles=winograd.TILES, release=release, fail=fail)
 
     def _pads_c(self):
         return "const int PT = %d, PB = %d, PL = %d, PR = %d;" % self.pad
@@ -264,6 +330,8 @@ class TiledCorr(_TiledOp):
                    add_bias=self._add_bias_c(ctype) if bias else "")
         release = "Py_DECREF(xc); Py_DECREF(wc); Py_XDECREF(bsc);"
         loop = self._parallel_loop(ctype, per_tile, "{%s %s}" % (release, fail))
+        wino = self._winograd_c(node, name, "xd", "C", "H", "W", "K", "bd", "PT",
+                                "PL", "yd", "Ho", "Wo", 0, release, fail)
         bias_setup = (r"""
         bsc = PyArray_GETCONTIGUOUS(%(bias)s);
         if (!bsc) { %(release)s %(fail)s; }
@@ -301,7 +369,10 @@ class TiledCorr(_TiledOp):
         const %(ctype)s* wd = (const %(ctype)s*)PyArray_DATA(wc);
         %(ctype)s* yd = (%(ctype)s*)PyArray_DATA(%(y)s);
         if (N > 0 && K > 0 && Ho > 0 && Wo > 0) {
+        %(wino)s
+        if (!done) {
         %(loop)s
+        }
         }
         (void)bd;
         %(release)s
@@ -371,6 +442,11 @@ class TiledCorrGradInputs(_TiledOp):
         """ % dict(ctype=ctype, gemm=gemm, row=row, ta=ta, tb=tb, wt=wt, ldw=ldw)
         loop = self._parallel_loop(ctype, per_tile, "{Py_DECREF(gc); Py_DECREF(wc); %s}"
                                    % fail)
+        # the input gradient is the correlation of gy, padded by (kh-1-PT, kw-1-PL) at
+        # the top left, with the kernel's taps reversed and its channels swapped
+        wino = self._winograd_c(node, name, "gd", "K", "Ho", "Wo", "C", "NULL",
+                                "(kh - 1 - PT)", "(kw - 1 - PL)", "gxd", "H", "W", 1,
+                                "Py_DECREF(gc); Py_DECREF(wc);", fail)
         return r"""
         {
         PyArrayObject* wc = PyArray_GETCONTIGUOUS(%(kern)s);
@@ -399,9 +475,14 @@ class TiledCorrGradInputs(_TiledOp):
         const %(ctype)s* gd = (const %(ctype)s*)PyArray_DATA(gc);
         const %(ctype)s* wd = (const %(ctype)s*)PyArray_DATA(wc);
         %(ctype)s* gxd = (%(ctype)s*)PyArray_DATA(%(gx)s);
-        memset(gxd, 0, PyArray_NBYTES(%(gx)s));
         if (N > 0 && C > 0 && Ho > 0 && Wo > 0 && K > 0) {
+        %(wino)s
+        if (!done) {
+        memset(gxd, 0, PyArray_NBYTES(%(gx)s));
         %(loop)s
+        }
+        } else {
+        memset(gxd, 0, PyArray_NBYTES(%(gx)s));
         }
         Py_DECREF(gc); Py_DECREF(wc);
         }
@@ -409,7 +490,7 @@ class TiledCorrGradInputs(_TiledOp):
 
 
 def tiled_corr(img, kern, tile_floats=TILE_FLOATS, min_columns=MIN_COLUMNS, pad=(0, 0, 0, 0),
-               layout="oihw", flip=False):
+               layout="oihw", flip=False, winograd="auto"):
     """Symbolic ``TiledCorr(...)(img, kern)`` (see the class).
 
     Args:
@@ -421,17 +502,19 @@ def tiled_corr(img, kern, tile_floats=TILE_FLOATS, min_columns=MIN_COLUMNS, pad=
         pad: (top, bottom, left, right): the image is read as if zero-padded.
         flip: True for a convolution (the kernel's taps reversed), False for a
             correlation.
+        winograd: 'auto', 'never' or 'always' (:data:`WINOGRAD`).
     Returns:
         (N, K, Ho, Wo) tensor.
     """
-    return TiledCorr(tile_floats, min_columns, pad, layout, flip)(img, kern)
+    return TiledCorr(tile_floats, min_columns, pad, layout, flip, winograd)(img, kern)
 
 
 def tiled_corr_grad_inputs(kern, topgrad, tile_floats=TILE_FLOATS, min_columns=MIN_COLUMNS,
-                           pad=(0, 0, 0, 0), layout="oihw", flip=False):
+                           pad=(0, 0, 0, 0), layout="oihw", flip=False, winograd="auto"):
     """Symbolic ``TiledCorrGradInputs(...)(kern, topgrad)``: the gradient with respect
     to the (unpadded) image of :func:`tiled_corr` with the same arguments."""
-    return TiledCorrGradInputs(tile_floats, min_columns, pad, layout, flip)(kern, topgrad)
+    return TiledCorrGradInputs(tile_floats, min_columns, pad, layout, flip,
+                               winograd)(kern, topgrad)
 
 
 # ---------------------------------------------------------------------------
@@ -547,7 +630,7 @@ def local_tiled_corr_grad_inputs(node):
 
 def _with_pad(op, pad):
     """A copy of a tiled op with a padding."""
-    return type(op)(op.tile_floats, op.min_columns, pad, op.layout, op.flip)
+    return type(op)(op.tile_floats, op.min_columns, pad, op.layout, op.flip, op.winograd)
 
 
 @local_optimizer([TiledCorr])

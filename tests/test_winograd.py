@@ -1,0 +1,128 @@
+"""Winograd's F(2x2, 3x3) path of the tiled convolution ops (theano_ops/winograd.py):
+the algorithm against a direct float64 correlation, the C path against the im2col path
+(forward and input gradient, every padding, layout, flip and a bias), and where 'auto'
+takes it."""
+import numpy as np
+import pytest
+import theano
+import theano.tensor as T
+
+from theano_ops import corr_tiled, winograd
+
+pytestmark = pytest.mark.skipif(not corr_tiled.usable(),
+                                reason="Theano links no OpenBLAS here")
+
+
+def direct_corr(x, w, pad):
+    """y[n, k, i, j] = sum_{c,a,b} xpad[n, c, i+a, j+b] w[k, c, a, b], in float64."""
+    pt, pb, pl, pr = pad
+    x = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    ho, wo = x.shape[2] - 2, x.shape[3] - 2
+    return sum(np.einsum("nchw,kc->nkhw", x[:, :, a:a + ho, b:b + wo], w[:, :, a, b])
+               for a in range(3) for b in range(3))
+
+
+def rel(a, b):
+    return np.linalg.norm(a - b) / np.linalg.norm(b)
+
+
+@pytest.mark.parametrize("shape,pad", [((2, 3, 7, 9), (0, 0, 0, 0)),     # odd: partial tiles
+                                       ((1, 4, 6, 6), (1, 1, 1, 1)),
+                                       ((2, 2, 5, 4), (2, 0, 1, 2))])
+def test_numpy_algorithm_is_the_correlation(shape, pad):
+    rng = np.random.RandomState(0)
+    x, w = rng.randn(*shape), rng.randn(5, shape[1], 3, 3)
+    np.testing.assert_allclose(winograd.winograd_corr(x, w, pad), direct_corr(x, w, pad),
+                               rtol=1e-10, atol=1e-10)
+
+
+def _pair(mode, pad, layout, flip, bias):
+    x, w, gy, b = T.tensor4(), T.tensor4(), T.tensor4(), T.vector()
+    ins = [x, w] + ([b] if bias else [])
+    fwd = theano.function(ins, corr_tiled.TiledCorr(pad=pad, layout=layout, flip=flip,
+                                                    winograd=mode)(*ins))
+    grad = theano.function([w, gy], corr_tiled.TiledCorrGradInputs(
+        pad=pad, layout=layout, flip=flip, winograd=mode)(w, gy))
+    return fwd, grad
+
+
+@pytest.mark.parametrize("pad", [(0, 0, 0, 0), (1, 1, 1, 1), (2, 0, 1, 2)])
+@pytest.mark.parametrize("layout,flip", [("oihw", False), ("hwio", False), ("hwio", True)])
+def test_winograd_path_matches_im2col_and_numpy(pad, layout, flip):
+    rng = np.random.RandomState(1)
+    bias = pad == (1, 1, 1, 1)
+    wino, im2col = _pair("always", pad, layout, flip, bias), _pair("never", pad, layout, flip,
+                                                                    bias)
+    for n, c, k, h, wd in [(2, 3, 4, 7, 9), (3, 16, 9, 5, 4), (1, 6, 5, 1, 2)]:
+        if h + pad[0] + pad[1] < 3 or wd + pad[2] + pad[3] < 3:
+            continue                                     # no output: the kernel does not fit
+        x = rng.randn(n, c, h, wd).astype("float32")
+        w = rng.randn(k, c, 3, 3).astype("float32")
+        stored = w.transpose(2, 3, 1, 0).copy() if layout == "hwio" else w
+        b = rng.randn(k).astype("float32")
+        args = [x, stored] + ([b] if bias else [])
+        y = wino[0](*args)
+        np.testing.assert_allclose(y, im2col[0](*args), rtol=1e-5, atol=1e-5)
+        taps = w[:, :, ::-1, ::-1] if flip else w
+        expected = direct_corr(x, taps, pad) + (b[None, :, None, None] if bias else 0)
+        np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-4)
+        gy = rng.randn(*y.shape).astype("float32")
+        gx = wino[1](stored, gy)
+        np.testing.assert_allclose(gx, im2col[1](stored, gy), rtol=1e-5, atol=1e-5)
+        # the input gradient is the forward map's adjoint: <corr(x), gy> = <x, gx>
+        lhs = np.vdot(direct_corr(x, taps, pad), gy)
+        assert np.vdot(x.astype(np.float64), gx) == pytest.approx(lhs, rel=1e-4, abs=1e-3)
+
+
+@pytest.mark.parametrize("c,k,size", [(512, 512, 28), (256, 128, 15)])
+def test_real_sized_layers_agree_within_1e5(c, k, size):
+    """VGG16's conv4 layers (and an odd size, a channel change): relative L2 of the
+    forward and the input gradient to the im2col op at most 1e-5."""
+    rng = np.random.RandomState(2)
+    x = np.maximum(rng.randn(2, c, size, size), 0).astype("float32")
+    w = (rng.randn(3, 3, c, k) * np.sqrt(2.0 / (9 * c))).astype("float32")
+    (f1, g1), (f0, g0) = (_pair(m, (1, 1, 1, 1), "hwio", True, False) for m in ("auto", "never"))
+    y0 = f0(x, w)
+    assert rel(f1(x, w), y0) <= 1e-5
+    gy = rng.randn(*y0.shape).astype("float32")
+    assert rel(g1(w, gy), g0(w, gy)) <= 1e-5
+
+
+def test_auto_takes_winograd_from_min_channels_and_size_on():
+    rng = np.random.RandomState(3)
+    least, size = winograd.MIN_CHANNELS, winograd.MIN_SIZE
+    for c, s, takes in ((least, size, True), (least - 1, size, False),
+                        (least, size - 1, False)):
+        x = rng.randn(2, c, s, s).astype("float32")
+        w = rng.randn(least, c, 3, 3).astype("float32")
+        auto, always, never = (_pair(m, (1, 1, 1, 1), "oihw", False, False)[0]
+                               for m in ("auto", "always", "never"))
+        same = always if takes else never
+        assert np.array_equal(auto(x, w), same(x, w))
+        assert not np.array_equal(always(x, w), never(x, w))
+
+
+def test_bad_setting_is_named():
+    with pytest.raises(ValueError, match="winograd must be one of"):
+        corr_tiled.TiledCorr(winograd="sometimes")
+
+
+def test_kept_kernel_transform_follows_the_kernel():
+    """The transformed kernel is reused across calls only while the kernel's bytes are
+    the same: a new kernel, or the same array changed in place, is transformed anew."""
+    rng = np.random.RandomState(4)
+    (fwd, grad), (ref, ref_grad) = (_pair(m, (1, 1, 1, 1), "oihw", False, False)
+                                    for m in ("always", "never"))
+    x = rng.randn(2, 5, 6, 6).astype("float32")
+    w = rng.randn(4, 5, 3, 3).astype("float32")
+    gy = rng.randn(2, 4, 6, 6).astype("float32")
+    for change in (None, "new", "in place", "shape"):
+        if change == "new":
+            w = rng.randn(4, 5, 3, 3).astype("float32")
+        elif change == "in place":
+            w[1, 2, 0, 1] += 1.0
+        elif change == "shape":                   # same number of weights, other split
+            w = rng.randn(5, 4, 3, 3).astype("float32")
+            x, gy = x[:, :4], rng.randn(2, 5, 6, 6).astype("float32")
+        np.testing.assert_allclose(fwd(x, w), ref(x, w), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(grad(w, gy), ref_grad(w, gy), rtol=1e-5, atol=1e-5)
