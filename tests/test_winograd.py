@@ -126,3 +126,22 @@ def test_kept_kernel_transform_follows_the_kernel():
             x, gy = x[:, :4], rng.randn(2, 5, 6, 6).astype("float32")
         np.testing.assert_allclose(fwd(x, w), ref(x, w), rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(grad(w, gy), ref_grad(w, gy), rtol=1e-5, atol=1e-5)
+
+
+def test_lowered_convolutions_take_winograd_unless_excluded():
+    from theano.tensor.nnet import conv2d
+    corr_tiled.register()
+    x, w = T.tensor4(), T.tensor4()
+    y = conv2d(x, w, border_mode="valid")
+    cost = (y ** 2).sum()
+    outs = [y, theano.grad(cost, x)]
+    mode = theano.compile.get_default_mode()
+    forward = "auto" if winograd.FORWARD else None
+    for m, expected in ((mode, {(corr_tiled.TiledCorr, forward),
+                                (corr_tiled.TiledCorrGradInputs, "auto")}),
+                        (mode.excluding("winograd"), {(corr_tiled.TiledCorr, None),
+                                                      (corr_tiled.TiledCorrGradInputs, None)})):
+        f = theano.function([x, w], outs, mode=m)
+        settings = {(type(n.op), n.op.winograd) for n in f.maker.fgraph.toposort()
+                    if isinstance(n.op, (corr_tiled.TiledCorr, corr_tiled.TiledCorrGradInputs))}
+        assert settings == expected

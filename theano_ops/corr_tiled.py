@@ -45,9 +45,11 @@ __all__ = ["TiledCorr", "TiledCorrGradInputs", "tiled_corr", "tiled_corr_grad_in
 TILE_FLOATS = 1 << 18
 #: When the ops take Winograd's F(2x2, 3x3) path (:mod:`theano_ops.winograd`): 'auto'
 #: for float32 3x3 kernels with at least ``winograd.MIN_CHANNELS`` channels in and out
-#: and maps of at least ``winograd.MIN_SIZE`` rows and columns,
+#: and maps of at least ``winograd.MIN_SIZE`` rows and columns, None as 'never' until
+#: the optimization tagged ``winograd`` makes it 'auto' (the lowering's choice; so
+#: ``THEANO_FLAGS=optimizer_excluding=winograd`` turns the path off),
 #: 'never', or 'always' for every float32 3x3 kernel (tests).
-WINOGRAD = ("auto", "never", "always")
+WINOGRAD = ("auto", "never", "always", None)
 #: Kernel layouts: Theano's (out, in, rows, cols) and Keras' own (rows, cols, in, out),
 #: which the lowering passes as it is stored (no per-call transposed copy).
 LAYOUTS = ("oihw", "hwio")
@@ -186,7 +188,7 @@ class _TiledOp(OpenMPOp):
         ``done`` where this op's ``winograd`` setting and the shapes select it. The
         kernel's transform is kept in the op's struct and redone only when the kernel's
         bytes change."""
-        if node.inputs[0].dtype != "float32" or self.winograd == "never":
+        if node.inputs[0].dtype != "float32" or self.winograd in ("never", None):
             return "int done = 0;"
         least, size = ((1, 1) if self.winograd == "always"
                        else (winograd.MIN_CHANNELS, winograd.MIN_SIZE))
@@ -502,7 +504,7 @@ def tiled_corr(img, kern, tile_floats=TILE_FLOATS, min_columns=MIN_COLUMNS, pad=
         pad: (top, bottom, left, right): the image is read as if zero-padded.
         flip: True for a convolution (the kernel's taps reversed), False for a
             correlation.
-        winograd: 'auto', 'never' or 'always' (:data:`WINOGRAD`).
+        winograd: one of :data:`WINOGRAD`.
     Returns:
         (N, K, Ho, Wo) tensor.
     """
@@ -610,7 +612,7 @@ def local_tiled_corr(node):
             and img.dtype == kern.dtype and _fits(node.op, img.dtype)):
         return None
     w, layout, flip = _kernel(node.op, kern)
-    out = tiled_corr(img, w, layout=layout, flip=flip)
+    out = tiled_corr(img, w, layout=layout, flip=flip, winograd=None)
     return [T.patternbroadcast(out, node.outputs[0].broadcastable)]
 
 
@@ -624,13 +626,26 @@ def local_tiled_corr_grad_inputs(node):
             and kern.dtype == topgrad.dtype and _fits(node.op, kern.dtype)):
         return None
     w, layout, flip = _kernel(node.op, kern)
-    out = tiled_corr_grad_inputs(w, topgrad, layout=layout, flip=flip)
+    out = tiled_corr_grad_inputs(w, topgrad, layout=layout, flip=flip, winograd=None)
     return [T.patternbroadcast(out, node.outputs[0].broadcastable)]
 
 
-def _with_pad(op, pad):
-    """A copy of a tiled op with a padding."""
-    return type(op)(op.tile_floats, op.min_columns, pad, op.layout, op.flip, op.winograd)
+def _with(op, pad=None, winograd="same"):
+    """A copy of a tiled op with another padding or Winograd setting."""
+    return type(op)(op.tile_floats, op.min_columns, op.pad if pad is None else pad, op.layout,
+                    op.flip, op.winograd if winograd == "same" else winograd)
+
+
+@local_optimizer([TiledCorr, TiledCorrGradInputs])
+def local_winograd(node):
+    """The lowered tiled ops (Winograd undecided) take Winograd's path where it pays
+    (``winograd='auto'``): input gradients always, forwards where
+    ``winograd.FORWARD``; excluded by ``optimizer_excluding=winograd``."""
+    kinds = (TiledCorr, TiledCorrGradInputs) if winograd.FORWARD else (TiledCorrGradInputs,)
+    if not isinstance(node.op, kinds) or node.op.winograd is not None:
+        return None
+    out = _with(node.op, winograd="auto")(*node.inputs)
+    return [T.patternbroadcast(out, node.outputs[0].broadcastable)]
 
 
 @local_optimizer([TiledCorr])
@@ -641,7 +656,7 @@ def local_absorb_pad(node):
     img = node.inputs[0]
     if img.owner is None or not isinstance(img.owner.op, ZeroPad2D):
         return None
-    return [_with_pad(node.op, img.owner.op.pad)(img.owner.inputs[0], *node.inputs[1:])]
+    return [_with(node.op, img.owner.op.pad)(img.owner.inputs[0], *node.inputs[1:])]
 
 
 def _channel_vector(b4):
@@ -682,7 +697,7 @@ def local_absorb_crop(node):
     if src.owner is None or not isinstance(src.owner.op, TiledCorrGradInputs) \
             or any(src.owner.op.pad):
         return None
-    out = _with_pad(src.owner.op, node.op.pad)(*src.owner.inputs)
+    out = _with(src.owner.op, node.op.pad)(*src.owner.inputs)
     return [T.patternbroadcast(out, node.outputs[0].broadcastable)]
 
 
@@ -692,7 +707,8 @@ _REGISTERED = []
 def register():
     """Install the lowering (idempotent), ahead of Theano's own ``CorrMM`` lowering in
     its group of convolution optimizers. Like any Theano optimization it can be
-    turned off by its tag: ``THEANO_FLAGS=optimizer_excluding=tiled_corr``."""
+    turned off by its tag: ``THEANO_FLAGS=optimizer_excluding=tiled_corr`` (Theano's
+    CorrMM everywhere), ``optimizer_excluding=winograd`` (im2col tiles only)."""
     if _REGISTERED:
         return
     from theano.tensor.nnet.opt import conv_groupopt
@@ -702,4 +718,6 @@ def register():
                                "tiled_corr", position=-1)
     for opt in (local_absorb_pad, local_absorb_crop, local_absorb_bias):
         register_specialize_device(opt, "fast_compile", "fast_run", "tiled_corr")
+    register_specialize_device(local_winograd, "fast_compile", "fast_run", "tiled_corr",
+                               "winograd")
     _REGISTERED.append(True)

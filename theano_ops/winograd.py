@@ -38,6 +38,12 @@ MIN_CHANNELS = 64
 #: ... and the map it writes has at least this many rows and columns (on 4x4 maps a
 #: third of the tiles' outputs would be padding and im2col was faster).
 MIN_SIZE = 8
+#: Whether lowered forward convolutions take the path too (input gradients always do).
+#: Off: a forward's rounding decides which ReLUs open near their kink, and F(2x2, 3x3)'s
+#: larger rounding (about 3x im2col's) moved float32 pixel IG on VGG16 from 9.1e-4 to
+#: 1.2e-3 relative L2 from Captum's (8 steps, benchmarks/run.py); an input gradient's
+#: rounding is linear and stays at about 6e-7.
+FORWARD = False
 
 # Winograd's matrices for F(2x2, 3x3) (Lavin & Gray, section 4.1).
 BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], np.float64)
