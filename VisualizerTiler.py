@@ -170,3 +170,121 @@ def tile_neuron_maps(images, explanations, labels, image_title="image", percenti
         for img, attr in zip(images, data.attribution):
             tiler.add(mask(attr, img), label)
     return tiler
+
+
+# ---------------------------------------------------------------------------
+# notebooks/csep590b_hw2 and notebooks/tub_sheet11: rows of pictures, heat maps with
+# colour bars, curves. Every function draws on the axes given (or a new figure) and
+# returns the Figure; panels keep their frame (no ticks), so a near-empty map still
+# shows where the image ends.
+# ---------------------------------------------------------------------------
+def _axes_row(n, ax, size, height=None):
+    """n axes in a row: the ones given (a sequence of n), or a new constrained figure."""
+    import matplotlib.pyplot as plt
+    if ax is None:
+        fig, axes = plt.subplots(1, n, figsize=(size * n + 0.6, height or size),
+                                 squeeze=False, layout="constrained")
+        return fig, list(axes[0])
+    axes = list(np.atleast_1d(ax))
+    if len(axes) != n:
+        raise ValueError("need %d axes, got %d" % (n, len(axes)))
+    return axes[0].figure, axes
+
+
+def _frame(ax, title=None):
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+
+
+def image_row(images, titles, size=2.6, ax=None):
+    """A row of RGB uint8 pictures with titles.
+
+    Args:
+        images: (N, H, W, 3) uint8 (or a list of such pictures).
+        titles: N titles.
+        ax: N axes to draw on (default: a new figure).
+    Returns:
+        the matplotlib Figure.
+    """
+    if len(images) != len(titles):
+        raise ValueError("got %d images but %d titles" % (len(images), len(titles)))
+    fig, axes = _axes_row(len(images), ax, size)
+    for a, im, t in zip(axes, images, titles):
+        a.imshow(im)
+        _frame(a, t)
+    return fig
+
+
+def heatmap_row(maps, titles, cmap="seismic", signed=True, shared=True, limits=None,
+                size=2.6, suptitle=None, ax=None):
+    """A row of heat maps, each with a colour bar.
+
+    Signed maps are drawn on symmetric limits -m..m (red positive, blue negative with
+    ``seismic``), non-negative ones on 0..m. With ``shared`` every panel uses one m (the
+    largest over the row) and one colour bar serves the row; otherwise each panel has
+    its own m and colour bar, and the suptitle says that the scales differ.
+
+    Args:
+        maps: N (H, W) maps.
+        titles: N titles.
+        cmap: the colour map (one per method throughout a notebook).
+        signed: symmetric limits around 0 (else 0..max).
+        shared: one colour scale for the row.
+        limits: N limits m to use instead (e.g. the sheet's robust norm); implies
+            per-panel colour bars unless all are equal.
+        suptitle: a title over the row (the note on scales is appended).
+        ax: N axes to draw on (default: a new figure).
+    Returns:
+        the matplotlib Figure.
+    """
+    maps = [np.asarray(m, dtype=np.float64) for m in maps]
+    if len(maps) != len(titles):
+        raise ValueError("got %d maps but %d titles" % (len(maps), len(titles)))
+    if any(m.ndim != 2 for m in maps):
+        raise ValueError("each map must be (H, W), got %r" % ([m.shape for m in maps],))
+    own = [float(np.abs(m).max() if signed else max(m.max(), 0)) for m in maps]
+    if limits is not None:
+        own = [float(v) for v in limits]
+        shared = len(set(own)) == 1
+    lims = [max(own) if shared else v for v in own]
+    lims = [v if v > 0 else 1.0 for v in lims]
+    fig, axes = _axes_row(len(maps), ax, size + (0 if shared else 0.5))
+    ims = []
+    for a, m, t, lim in zip(axes, maps, titles, lims):
+        ims.append(a.imshow(m, cmap=cmap, vmin=-lim if signed else 0, vmax=lim,
+                            interpolation="nearest"))
+        _frame(a, t)
+        if not shared:
+            fig.colorbar(ims[-1], ax=a, shrink=0.8)
+    if shared:
+        fig.colorbar(ims[-1], ax=axes, shrink=0.8)
+    note = "one colour scale" if shared else "each map on its own colour scale"
+    if suptitle or (not shared and len(maps) > 1):
+        fig.suptitle("%s (%s)" % (suptitle, note) if suptitle else note.capitalize(),
+                     fontsize=10)
+    return fig
+
+
+def curves_plot(curves, ylabel, title, xlabel="fraction of superpixels", ylim=(-0.02, 1.02),
+                ax=None):
+    """Curves against a fraction: dict label -> (x, y); x is divided by its last value.
+
+    Returns:
+        the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5, 3.4), layout="constrained")
+    fig = ax.figure
+    for label, (x, y) in curves.items():
+        x = np.asarray(x, dtype=np.float64)
+        ax.plot(x / x[-1], y, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    if ylim:
+        ax.set_ylim(*ylim)
+    ax.legend(fontsize=8)
+    return fig

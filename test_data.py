@@ -787,7 +787,9 @@ def sample50(world, limit=None, progress=True):
       class order: the stand-in for shap's ``imagenet50``, which is not reachable.
     * Synthetic world: 50 held-out scenes, 5 of each of the 10 classes, in the order
       scene 0 of classes 0..9, scene 1 of classes 0..9, ... (so any first k images
-      cover min(k, 10) classes), with their ``'object'`` masks.
+      cover min(k, 10) classes), with their masks: ``'object'``, ``'distractors'`` and
+      every class's part masks under their names (empty where a scene's class has no
+      such part).
 
     Args:
         world: 'imagenet', 'synthetic' or a :class:`World`.
@@ -807,8 +809,10 @@ def sample50(world, limit=None, progress=True):
              for c in range(n_classes)]
     order = [(i, c) for i in range(per) for c in range(n_classes)][:limit]
     images = np.stack([np.asarray(drawn[c][0][i], dtype=np.uint8) for i, c in order])
-    masks = {"object": np.stack([np.asarray(drawn[c][1]["object"][i], dtype=bool)
-                                 for i, c in order])}
+    names = list(dict.fromkeys(k for _, ms in drawn for k in ms))   # every class's parts
+    empty = np.zeros((w.image_size, w.image_size), bool)
+    masks = {k: np.stack([np.asarray(drawn[c][1][k][i], dtype=bool) if k in drawn[c][1]
+                          else empty for i, c in order]) for k in names}
     return ImageSet(role=SAMPLE50_ROLE, images=images,
                     labels=np.array([c for _, c in order], dtype=np.int64),
                     class_names=[w.class_names[c] for _, c in order],

@@ -302,3 +302,28 @@ def crossing(x, y1, y2):
             t = d[i - 1] / (d[i - 1] - d[i])
             return {"x": float(x[i - 1] + t * (x[i] - x[i - 1])), "before": before}
     return {"x": float("nan"), "before": before}
+
+
+# ---------------------------------------------------------------------------
+# notebooks/tub_sheet11: how rough a picture is (activation maximisation's prototypes
+# against real images)
+# ---------------------------------------------------------------------------
+def roughness(images):
+    """Mean absolute difference between neighbouring pixels, per image:
+    (mean |x[:, i, j+1] - x[:, i, j]| + mean |x[:, i+1, j] - x[:, i, j]|) / 2, over
+    colour channels too. 0 for a flat picture; a checkerboard of 0 and v gives v.
+
+    Args:
+        images: (N, H, W, 3) pictures (uint8 or float) or (N, H, W) maps.
+    Returns:
+        float64 (N,), in the pictures' units (grey levels for uint8).
+    """
+    x = np.asarray(images, dtype=np.float64)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[1] < 2 or x.shape[2] < 2:
+        raise ValueError("images must be (N, H, W, 3) or (N, H, W) with H, W >= 2, got %r"
+                         % (np.shape(images),))
+    dx = np.abs(np.diff(x, axis=2)).mean(axis=(1, 2, 3))
+    dy = np.abs(np.diff(x, axis=1)).mean(axis=(1, 2, 3))
+    return (dx + dy) / 2

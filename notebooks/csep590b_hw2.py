@@ -18,23 +18,14 @@
 # %% [markdown]
 # # CSEP 590B (Explainable AI) HW2: feature attributions and ablation metrics
 #
-# This notebook answers every question of the handout (Problems 1-4) on our stack instead of
-# the handout's ResNet-18 in PyTorch: the course's VGG16 in Keras/Theano. The methods are
-# pieces of the same Explanation chain as the 18-739 HW3 notebook: a *slice* (here the
-# input pixels), a *quantity of interest* (QoI: the target class's softmax probability
-# $p_t$, `methods/quantities.py`) and a *distribution of interest* (DoI: the point, a
-# Gaussian around the image, or the straight path from a baseline, `methods/distributions.py`
-# and `AumannShapley.py`). The removal methods (occlusion, insertion, deletion) share one
-# batched forward engine (`methods/removal.py`); the baselines are in `methods/baselines.py`.
-# The homework's functions, with its names and signatures, are thin wrappers in
-# `methods/csep590b.py`.
-#
-# **Two worlds, one code path.** `WORLD = "imagenet"` explains VGG16 with its ImageNet
-# weights on 50 real photographs, one of each of the classes 10, 30, ..., 990 (the handout's
-# `shap.datasets.imagenet50()` is not reachable here; `test_data.sample50`).
-# `WORLD = "synthetic"` explains a small model of the VGG16 layout trained on generated
-# 64x64 scenes with ground-truth object masks (50 held-out scenes, 5 per class), offline.
-# The banner below says which world produced the saved outputs.
+# This notebook answers every question of the handout (Problems 1-4). It runs on this
+# bundle's model and world (chosen by `WORLD` below; the banner says which produced the saved
+# outputs), with the homework's functions under their own names (`methods/csep590b.py`):
+# `WORLD = "imagenet"` explains VGG16 on 50 photographs, one of each of the ImageNet classes
+# 10, 30, ..., 990 (standing in for `shap.datasets.imagenet50()`, which is not reachable
+# here); `WORLD = "synthetic"` explains a small classifier of generated 64x64 scenes whose
+# object and part masks are known, offline. Every answer about a figure is printed from the
+# numbers computed beside it.
 
 # %% tags=["parameters"]
 # Parameters (papermill injects new values after this cell).
@@ -47,22 +38,28 @@ BLURS = None          # Problem 2(e): blur sigmas in pixels; None: 1, 2, 4 px pe
 SAMPLES = 50          # SmoothGrad: noisy samples
 SIGMA = 0.1           # SmoothGrad: noise level, a fraction of the image's value range
 STEPS = 50            # Integrated Gradients: Riemann steps
+SG_SIGMAS = None      # 3(b): noise levels compared; None: SIGMA/2, SIGMA, 2 SIGMA
 STEP = None           # superpixels per insertion/deletion point; None: 1 (synthetic), 16 (ImageNet)
 BATCH = None          # masked copies per forward; None: 64 (synthetic), 16 (ImageNet)
 
 # %%
 import hw3_env  # Keras on Theano, channels first, float32: must come first
 
+import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
 import test_data
 from methods import baselines
+from methods import csep590b as answers
 from methods.csep590b import (ablation_curves, auc, deletion, insertion,
-                              integrated_gradients, object_share, occlusion, plot_curves,
-                              random_map, show_images, show_maps, smoothgrad, superpixel_sum,
-                              vanilla_gradients)
+                              integrated_gradients, occlusion, random_map, smoothgrad,
+                              superpixel_sum, vanilla_gradients)
 from methods.quantities import probabilities
+from VisualizerTiler import curves_plot, heatmap_row, image_row
+
+# one colour map per method throughout: signed scores on red/blue, saliency on viridis
+CMAP = {"Occlusion": "seismic", "Random": "PuOr_r", "saliency": "viridis"}
 
 np.random.seed(0)
 # %matplotlib inline
@@ -72,6 +69,7 @@ model = world.model()
 names = world.class_names
 S = world.image_size
 SIZES = SIZES or [SUPERPIXEL // 2, SUPERPIXEL, 2 * SUPERPIXEL]
+SG_SIGMAS = SG_SIGMAS or [SIGMA / 2, SIGMA, 2 * SIGMA]
 BLURS = BLURS or [round(b * S / 64.0, 1) for b in (1, 2, 4)]
 STEP = STEP or (1 if WORLD == "synthetic" else 16)
 BATCH = BATCH or (64 if WORLD == "synthetic" else 16)
@@ -93,12 +91,10 @@ display(Markdown(world.banner(notebook="notebooks/csep590b_hw2.ipynb",
 # does not multiply by the input. *Integrated Gradients* averages the gradient along the
 # straight path from a baseline image to the image and multiplies by (image − baseline); the
 # attributions then add up to the output's change from the baseline to the image
-# (completeness). In the language of Leino et al. the three are one influence
-# $\mathbb{E}_{z\sim P}[\partial Q/\partial z]$ with three distributions of interest $P$ (the
-# point, a Gaussian around the image, the path), with or without the difference term.
+# (completeness).
 #
 # **How Grad-CAM uses gradients.** Grad-CAM does not differentiate with respect to the pixels
-# but with respect to the feature maps of the last convolutional layer (an internal slice).
+# but with respect to the feature maps of the last convolutional layer.
 # It averages the gradient of the class score over each feature map's spatial positions to
 # get one weight per channel (how much the class depends on that channel), forms the
 # weighted sum of the feature maps, keeps its positive part (ReLU), and upsamples the
@@ -121,8 +117,9 @@ display(Markdown(world.banner(notebook="notebooks/csep590b_hw2.ipynb",
 # %%
 sample = test_data.sample50(world)
 x = world.preprocess(sample.images)
-show_images(sample.images[:N_SHOW], ["image %d: %s" % (i, sample.class_names[i])
-                                     for i in range(N_SHOW)])
+image_row(sample.images[:N_SHOW], ["image %d: %s" % (i, sample.class_names[i])
+                                   for i in range(N_SHOW)])
+plt.show()
 
 # %% [markdown]
 # ## (b) Predicted classes
@@ -134,6 +131,13 @@ for i in range(N_SHOW):
     print("image %d: predicted %-14s p = %.3f   (label: %s)"
           % (i, names[pred[i]], probs[i, pred[i]], sample.class_names[i]))
 print("accuracy on all %d images: %.2f" % (len(x), np.mean(pred == sample.labels)))
+labels = ["image %d (%s)" % (i, names[pred[i]]) for i in range(len(x))]
+right = int(np.sum(pred[:N_SHOW] == sample.labels[:N_SHOW]))
+display(Markdown("The model predicts %s; %d of the first %d predictions match the labels, "
+                 "%d of all %d." % (", ".join("%s with p_t = %.3f" % (names[pred[i]],
+                                                                        probs[i, pred[i]])
+                                              for i in range(N_SHOW)),
+                                    right, N_SHOW, int(np.sum(pred == sample.labels)), len(x))))
 
 # %% [markdown]
 # ## (c) Occlusion with the black baseline, 8×8 superpixels
@@ -142,21 +146,37 @@ print("accuracy on all %d images: %.2f" % (len(x), np.mean(pred == sample.labels
 # non-overlapping superpixel by the baseline (many occluded copies per forward batch) and
 # scores it by $p_t(x) - p_t(x \text{ with that superpixel replaced})$, with $t$ the
 # predicted class. Red: removing the superpixel lowers $p_t$ (important); blue: removing it
-# raises $p_t$.
+# raises $p_t$. The three maps share one colour scale (scores are probability changes).
 
 # %%
 black = baselines.black(S, world.preprocess)
 occ = occlusion(x[:N_SHOW], model, pred[:N_SHOW], black, superpixel_size=SUPERPIXEL,
                 batch_size=BATCH)
-show_images(sample.images[:N_SHOW], [names[pred[i]] for i in range(N_SHOW)])
-show_maps(occ, ["occlusion %dx%d, image %d" % (SUPERPIXEL, SUPERPIXEL, i) for i in range(N_SHOW)])
+image_row(sample.images[:N_SHOW], labels[:N_SHOW])
+plt.show()
+heatmap_row(occ, ["occlusion %dx%d, image %d" % (SUPERPIXEL, SUPERPIXEL, i) for i in range(N_SHOW)],
+            cmap=CMAP["Occlusion"])
+plt.show()
 p_black_all = probabilities(model, black[None])[0]
 for i in range(N_SHOW):
     print("image %d (%s): occlusion scores from %.3f to %.3f; p_t(black image) = %.3f"
           % (i, names[pred[i]], occ[i].min(), occ[i].max(), p_black_all[pred[i]]))
 
+# %% [markdown]
+# **What the occlusion maps show.** For each image: the two strongest cells and (in the
+# synthetic world, whose part masks are known) the regions under them, the class the model
+# predicts when the strongest cell is blacked out, and where the map's positive mass falls
+# as a ratio to chance (a ratio of one: as much as the region's share of the image).
+
 # %%
-# NBVAL_CHECK_OUTPUT
+occ_ev = [answers.occlusion_evidence(occ[i], x[i], model, pred[i], black, SUPERPIXEL,
+                                     answers.image_masks(sample.masks, i))
+          for i in range(N_SHOW)]
+display(Markdown("\n\n".join(answers.occlusion_sentence(labels[i], occ_ev[i], names)
+                               for i in range(N_SHOW))
+                 + "\n\n" + answers.occlusion_summary(occ_ev, labels[:N_SHOW], names)))
+
+# %% tags=["nbval-check-output"]
 print("occlusion maps have the images' shape (N, H, W):", occ.shape == (N_SHOW, S, S))
 print("each superpixel holds one value:", bool(np.all(occ[:, ::SUPERPIXEL, ::SUPERPIXEL].repeat(
     SUPERPIXEL, 1).repeat(SUPERPIXEL, 2) == occ)))
@@ -167,11 +187,10 @@ print("each superpixel holds one value:", bool(np.all(occ[:, ::SUPERPIXEL, ::SUP
 # %%
 occ_sizes = [occlusion(x[:1], model, pred[:1], black, superpixel_size=s, batch_size=BATCH)[0]
              for s in SIZES]
-show_maps(occ_sizes, ["%dx%d superpixels" % (s, s) for s in SIZES],
-          suptitle="occlusion of image 0 (%s)" % names[pred[0]])
-for s, m in zip(SIZES, occ_sizes):
-    print("%2dx%-2d superpixels: largest score %.3f, %d of %d superpixels above 0.01"
-          % (s, s, m.max(), (m[::s, ::s] > 0.01).sum(), (S // s) ** 2))
+heatmap_row(occ_sizes, ["%dx%d superpixels" % (s, s) for s in SIZES], cmap=CMAP["Occlusion"],
+            suptitle="occlusion of image 0 (%s)" % names[pred[0]])
+plt.show()
+display(Markdown(answers.sizes_answer(SIZES, occ_sizes, S, answers.image_masks(sample.masks, 0))))
 
 # %% [markdown]
 # ## (e) Blurred baselines (first image, 8×8 superpixels)
@@ -185,61 +204,31 @@ blurred_pictures = [baselines.blur_images(sample.images[0], b) for b in BLURS]
 occ_blur = [occlusion(x[:1], model, pred[:1], baselines.blurred(sample.images[0], b,
                                                                 world.preprocess),
                       superpixel_size=SUPERPIXEL, batch_size=BATCH)[0] for b in BLURS]
-show_images([sample.images[0]] + blurred_pictures,
-            ["image 0"] + ["blur sigma = %g px" % b for b in BLURS])
-show_maps([occ_sizes[SIZES.index(SUPERPIXEL)]] + occ_blur,
-          ["black baseline"] + ["blurred baseline, sigma = %g" % b for b in BLURS])
-for b, m in zip(BLURS, occ_blur):
-    print("blur sigma %5.1f px: largest occlusion score %.3f, sum of positive scores per "
-          "superpixel %.3f" % (b, m.max(), np.maximum(m, 0)[::SUPERPIXEL, ::SUPERPIXEL].sum()))
-
-# %% [markdown]
-# **What the occlusion maps show (2(c)-(e)).** The surrogate classifies the first three
-# scenes correctly and with confidence (a starfish, a sports car and a convertible, each
-# with $p_t \ge 0.997$; 47 of the 50 scenes are classified correctly). With the black
-# baseline, occlusion is red almost only on and around the object: the centre and arms of
-# the starfish, the roof and upper body of the sports car, and the windshield and seats of
-# the convertible (in this world the roof is the only systematic difference between the two
-# cars, and the model relies on it); the background superpixels score close to 0, and no
-# superpixel scores noticeably below 0 (the lowest score of the three maps is −0.002). The
-# sports car and the convertible each have superpixels whose removal alone drops $p_t$ from
-# about 1 to almost 0 (largest scores 0.999 and 0.997): the model's decision hangs on a few
-# parts. The starfish is a special case: the surrogate classifies the black picture itself
-# as a starfish ($p_t$(black) = 1.000), so a black patch on the starfish never contradicts
-# the class; still, blacking out the centre of the star drops $p_t$ by up to 0.532.
-#
-# **Superpixel size (2(d)).** The 4×4 map is the sharpest: it outlines the star's centre
-# and arms, with 27 of 256 superpixels scoring above 0.01 and the largest score of the
-# three (0.922). At 8×8, 20 of 64 superpixels score above 0.01 (largest 0.532); at 16×16,
-# 6 of 16 (largest 0.423), and one superpixel is a quarter of the scene's side, so the map
-# only says which quadrant matters. Larger superpixels do not simply give larger scores:
-# a grid cell that happens to cut a part in two removes half of it from two cells, while a
-# small patch can cover exactly the part the model relies on. Small superpixels cost more
-# forwards (256 against 64 and 16) and give noisier maps on photographs; 8×8 keeps the
-# object's shape visible at a quarter of the cost of 4×4.
-#
-# **Blurred baselines (2(e)).** With a blurred copy of the image as the baseline, occluding
-# a superpixel removes only its fine detail and keeps its colour, so the scores are much
-# smaller than with black (largest 0.005, 0.006 and 0.012 for blur sigmas of 1, 2 and
-# 4 pixels, against 0.532 with black): the blurred starfish is still a starfish to the
-# model. The stronger the blur, the more information an occlusion removes and the larger
-# the scores. Unlike the black baseline, blurred baselines also give blue superpixels
-# (replacing them by their blurred version raises $p_t$) and put the red mass on the edges
-# and arms of the star, where blurring destroys the shape: they explain which *details*
-# matter, while the black baseline explains which *regions* matter. The choice of baseline
-# changes the explanation, which is the main lesson of this part.
+occ_black0 = occlusion(x[:1], model, pred[:1], black, superpixel_size=SUPERPIXEL,
+                       batch_size=BATCH)[0] if SUPERPIXEL not in SIZES else occ_sizes[SIZES.index(SUPERPIXEL)]
+image_row([sample.images[0]] + blurred_pictures,
+          ["image 0"] + ["blur sigma = %g px" % b for b in BLURS])
+plt.show()
+heatmap_row([occ_black0] + occ_blur,
+            ["black baseline"] + ["blurred baseline, sigma = %g" % b for b in BLURS],
+            cmap=CMAP["Occlusion"], shared=False)
+plt.show()
+display(Markdown(answers.blur_answer(BLURS, occ_black0, occ_blur, SUPERPIXEL,
+                                     answers.image_masks(sample.masks, 0))))
 
 # %% [markdown]
 # # 3. Gradient-based explanations
 #
 # ## (a) Vanilla gradients
 #
-# `vanilla_gradients` is the gradient of $p_t$ at the image (the point DoI), in absolute
+# `vanilla_gradients` is the gradient of $p_t$ at the image, in absolute
 # value and summed over the colour channels.
 
 # %%
 van = vanilla_gradients(x[:N_SHOW], model, pred[:N_SHOW])
-show_maps(van, ["vanilla gradients, image %d" % i for i in range(N_SHOW)], signed=False)
+heatmap_row(van, ["vanilla gradients, image %d" % i for i in range(N_SHOW)],
+            cmap=CMAP["saliency"], signed=False, shared=False)
+plt.show()
 
 # %% [markdown]
 # ## (b) SmoothGrad
@@ -251,10 +240,27 @@ show_maps(van, ["vanilla gradients, image %d" % i for i in range(N_SHOW)], signe
 
 # %%
 sg = smoothgrad(x[:N_SHOW], model, pred[:N_SHOW], samples=SAMPLES, sigma=SIGMA)
-show_maps(sg, ["SmoothGrad, image %d" % i for i in range(N_SHOW)], signed=False)
+heatmap_row(sg, ["SmoothGrad, image %d" % i for i in range(N_SHOW)],
+            cmap=CMAP["saliency"], signed=False, shared=False)
+plt.show()
+
+# %% [markdown]
+# **The noise level.** The handout leaves $\sigma$ to us. Every SmoothGrad map of this
+# notebook uses `SIGMA` (a fraction of the image's value range, as in the SmoothGrad paper);
+# here are the same images at half and twice that level, with what each map concentrates on:
 
 # %%
-# NBVAL_CHECK_OUTPUT
+sg_levels = {s_: (sg if s_ == SIGMA else smoothgrad(x[:N_SHOW], model, pred[:N_SHOW],
+                                                    samples=SAMPLES, sigma=s_))
+             for s_ in SG_SIGMAS}
+heatmap_row([m[0] for m in sg_levels.values()], ["SmoothGrad, sigma = %g" % s_ for s_ in sg_levels],
+            cmap=CMAP["saliency"], signed=False, shared=False, suptitle="image 0")
+plt.show()
+masks_show = None if sample.masks is None else {k: v[:N_SHOW] for k, v in sample.masks.items()}
+display(Markdown(answers.gradient_answer(answers.gradient_evidence(
+    {"sigma = %g" % s_: m for s_, m in sg_levels.items()}, masks_show), labels[:N_SHOW])))
+
+# %% tags=["nbval-check-output"]
 print("SmoothGrad with sigma = 0 equals vanilla gradients:",
       bool(np.allclose(smoothgrad(x[:1], model, pred[:1], samples=2, sigma=0.0), van[:1],
                        rtol=1e-5, atol=1e-12)))
@@ -264,7 +270,9 @@ print("SmoothGrad with sigma = 0 equals vanilla gradients:",
 
 # %%
 ig_black = integrated_gradients(x[:N_SHOW], model, pred[:N_SHOW], black, steps=STEPS)
-show_maps(ig_black, ["IG (black), image %d" % i for i in range(N_SHOW)], signed=False)
+heatmap_row(ig_black, ["IG (black), image %d" % i for i in range(N_SHOW)],
+            cmap=CMAP["saliency"], signed=False, shared=False)
+plt.show()
 
 # %% [markdown]
 # ## (d) Integrated Gradients, white baseline
@@ -272,28 +280,34 @@ show_maps(ig_black, ["IG (black), image %d" % i for i in range(N_SHOW)], signed=
 # %%
 white = baselines.white(S, world.preprocess)
 ig_white = integrated_gradients(x[:N_SHOW], model, pred[:N_SHOW], white, steps=STEPS)
-show_maps(ig_white, ["IG (white), image %d" % i for i in range(N_SHOW)], signed=False)
+heatmap_row(ig_white, ["IG (white), image %d" % i for i in range(N_SHOW)],
+            cmap=CMAP["saliency"], signed=False, shared=False)
+plt.show()
 p_black, p_white = probabilities(model, np.stack([black, white]))[:, pred[:N_SHOW]]
 for i in range(N_SHOW):
     print("image %d (%s): p_t(image) = %.3f, p_t(black) = %.3f, p_t(white) = %.3f"
           % (i, names[pred[i]], probs[i, pred[i]], p_black[i], p_white[i]))
 
 # %% [markdown]
-# **Gradient maps (3(a)-(d)).** The vanilla gradient maps are speckled: they light up many
-# isolated pixels over the object and also in the background (most visibly for the
-# starfish), because the gradient of a ReLU network changes abruptly from pixel to pixel.
-# SmoothGrad, which averages $|\nabla p_t|$ over 50 noisy copies, gives smoother maps whose
-# mass concentrates on the object (the car's body and wheels, the convertible's cabin);
-# it is the cleanest of the gradient maps here. Integrated Gradients with the black baseline
-# is sparse: a few pixels on the object carry most of the attribution. It depends strongly
-# on the baseline: for the starfish, $p_t$(image) − $p_t$(black) = 0.997 − 1.000 is almost
-# 0, so by completeness the signed IG attributions add up to about −0.003, and the map we plot
-# (the sum of $|\mathrm{IG}|$) shows positive and negative contributions that cancel. With
-# the white baseline (3(d)), $p_t$(white) is 0.990 for the starfish and 0.000 for the two
-# cars, and the maps move to the pixels that differ most from white: the dark wheels of the
-# sports car and the dark seat and wheels of the convertible. Pixels that are already close to
-# the baseline's colour can never receive attribution, because IG multiplies by
-# (image − baseline).
+# **Gradient maps (3(a)-(d)).** Each map above has its own colour scale (its colour bar gives
+# it). What each method concentrates on, per image: the share of
+# its mass in its brightest 10% of pixels (10% for a map spread evenly) and, in the
+# synthetic world, its ratio to chance on the object and the region it favours most. Then
+# completeness for Integrated Gradients with each baseline. Pixels whose colour equals the
+# baseline's get no IG attribution whatever the model does, since IG multiplies by
+# (image - baseline): a black baseline cannot credit black pixels, a white one white pixels.
+
+# %%
+grad_ev = answers.gradient_evidence({"Vanilla gradients": van, "SmoothGrad": sg,
+                                     "IG (black)": ig_black, "IG (white)": ig_white},
+                                    masks_show)
+p_img = probs[np.arange(N_SHOW), pred[:N_SHOW]]
+display(Markdown(answers.gradient_answer(grad_ev, labels[:N_SHOW]) + "\n\n"
+                 + answers.completeness_answer(labels[:N_SHOW], p_img, p_black,
+                                               ig_black.reshape(N_SHOW, -1).sum(axis=1), "black")
+                 + "\n\n"
+                 + answers.completeness_answer(labels[:N_SHOW], p_img, p_white,
+                                               ig_white.reshape(N_SHOW, -1).sum(axis=1), "white")))
 
 # %% [markdown]
 # # 4. Ablation metrics
@@ -310,21 +324,29 @@ maps = {"Occlusion": occlusion(xe, model, te, black, superpixel_size=SUPERPIXEL,
                                batch_size=BATCH),
         "SmoothGrad": smoothgrad(xe, model, te, samples=SAMPLES, sigma=SIGMA),
         "Random": random_map((len(xe), S, S), seed=0)}
-SHOW = 1 if N_EVAL > 1 else 0   # see the answer below: the black picture is a "starfish"
-show_images(sample.images[SHOW:SHOW + 1], ["image %d: %s" % (SHOW, names[te[SHOW]])])
-show_maps([maps["Occlusion"][SHOW], maps["SmoothGrad"][SHOW], maps["Random"][SHOW]],
-          ["Occlusion", "SmoothGrad", "Random"])
+SHOW, show_why = answers.pick_curve_image(p_black_all[te])   # the image shown below
+display(Markdown(show_why))
+fig, axes = plt.subplots(1, 4, figsize=(13, 3.1), layout="constrained")
+image_row(sample.images[SHOW:SHOW + 1], [labels[SHOW]], ax=axes[:1])
+for ax, n in zip(axes[1:], maps):
+    heatmap_row([maps[n][SHOW]], [n], cmap=CMAP.get(n, CMAP["saliency"]),
+                signed=n != "SmoothGrad", ax=[ax])
+fig.suptitle("Each map on its own colour scale", fontsize=10)
+plt.show()
 
 # %% [markdown]
 # ## (b) Summed over 8×8 superpixels
 
 # %%
 grid = {name: superpixel_sum(m, SUPERPIXEL) for name, m in maps.items()}
-show_maps([grid[n][SHOW] for n in grid], ["%s, %dx%d superpixels" % (n, SUPERPIXEL, SUPERPIXEL)
-                                          for n in grid])
+fig, axes = plt.subplots(1, 3, figsize=(10, 3.1), layout="constrained")
+for ax, n in zip(axes, grid):
+    heatmap_row([grid[n][SHOW]], ["%s, %dx%d superpixels" % (n, SUPERPIXEL, SUPERPIXEL)],
+                cmap=CMAP.get(n, CMAP["saliency"]), signed=n != "SmoothGrad", ax=[ax])
+fig.suptitle("Each map on its own colour scale", fontsize=10)
+plt.show()
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print("superpixel maps are (N, H/s, W/s):",
       all(g.shape == (N_EVAL, S // SUPERPIXEL, S // SUPERPIXEL) for g in grid.values()))
 
@@ -333,12 +355,14 @@ print("superpixel maps are (N, H/s, W/s):",
 #
 # `insertion` starts from the black baseline and inserts the image's superpixels in order of
 # decreasing importance, reading $p_t$ after each step; the area under the curve is the
-# trapezoid rule over the fraction of superpixels inserted.
+# trapezoid rule over the fraction of superpixels inserted. Both single-image curves use the
+# image chosen in (a).
 
 # %%
 ins, k_ins = insertion(xe[SHOW:SHOW + 1], model, grid["Occlusion"][SHOW:SHOW + 1], int(te[SHOW]),
                        black, step=STEP, batch_size=BATCH)
-plot_curves({"Occlusion": (k_ins, ins)}, "p_t", "insertion, image %d (%s)" % (SHOW, names[te[SHOW]]))
+curves_plot({"Occlusion": (k_ins, ins)}, "p_t", "insertion, %s" % labels[SHOW])
+plt.show()
 print("insertion AUC (Occlusion, image %d): %.3f" % (SHOW, auc(ins, k_ins)))
 
 # %% [markdown]
@@ -347,11 +371,14 @@ print("insertion AUC (Occlusion, image %d): %.3f" % (SHOW, auc(ins, k_ins)))
 # %%
 dele, k_del = deletion(xe[SHOW:SHOW + 1], model, grid["Occlusion"][SHOW:SHOW + 1], int(te[SHOW]),
                        black, step=STEP, batch_size=BATCH)
-plot_curves({"Occlusion": (k_del, dele)}, "p_t", "deletion, image %d (%s)" % (SHOW, names[te[SHOW]]))
+curves_plot({"Occlusion": (k_del, dele)}, "p_t", "deletion, %s" % labels[SHOW])
+plt.show()
 print("deletion AUC (Occlusion, image %d): %.3f" % (SHOW, auc(dele, k_del)))
+display(Markdown(answers.curve_answer(k_ins, ins, dele,
+                                      maps["Occlusion"][SHOW][::SUPERPIXEL, ::SUPERPIXEL].ravel(),
+                                      probs[SHOW, te[SHOW]])))
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 ends = probabilities(model, np.stack([black, xe[SHOW]]))[:, te[SHOW]]
 print("insertion runs from p_t(baseline) to p_t(image):", bool(np.allclose(ins[[0, -1]], ends, atol=1e-5)))
 print("deletion runs from p_t(image) to p_t(baseline):", bool(np.allclose(dele[[0, -1]], ends[::-1], atol=1e-5)))
@@ -361,8 +388,9 @@ print("deletion runs from p_t(image) to p_t(baseline):", bool(np.allclose(dele[[
 
 # %%
 curves_ins = ablation_curves(xe, model, grid, te, black, "insertion", step=STEP, batch_size=BATCH)
-plot_curves({n: (k, c.mean(axis=0)) for n, (c, k, _) in curves_ins.items()}, "mean p_t",
+curves_plot({n: (k, c.mean(axis=0)) for n, (c, k, _) in curves_ins.items()}, "mean p_t",
             "insertion, mean over %d images" % N_EVAL)
+plt.show()
 for n, (_, _, a) in curves_ins.items():
     print("average insertion AUC, %-10s: %.3f" % (n, a.mean()))
 
@@ -371,69 +399,39 @@ for n, (_, _, a) in curves_ins.items():
 
 # %%
 curves_del = ablation_curves(xe, model, grid, te, black, "deletion", step=STEP, batch_size=BATCH)
-plot_curves({n: (k, c.mean(axis=0)) for n, (c, k, _) in curves_del.items()}, "mean p_t",
+curves_plot({n: (k, c.mean(axis=0)) for n, (c, k, _) in curves_del.items()}, "mean p_t",
             "deletion, mean over %d images" % N_EVAL)
+plt.show()
 for n, (_, _, a) in curves_del.items():
     print("average deletion AUC, %-10s: %.3f" % (n, a.mean()))
 
 # %% [markdown]
-# **Ablation metrics (4(a)-(f)).** The single-image curves use image 1 (the sports car),
-# because the black baseline, which both metrics start or end at, is itself classified as a
-# starfish with $p_t$ = 1.000: for image 0 both curves would stay near 1 whatever the
-# ordering. On image 1, deleting the superpixels that occlusion ranks highest destroys the
-# sports car's probability almost at once (deletion AUC 0.043): the top few superpixels are
-# exactly those whose single removal already drops $p_t$ to about 0. Insertion is harder
-# (AUC 0.655): starting from black, $p_t$ stays at 0 until about a quarter of the
-# superpixels are in, then jumps to about 0.9, dips twice while the next superpixels are
-# added and stays at 1 from about 60% on. Occlusion scores each superpixel *alone*, in the
-# context of the full image; insertion needs superpixels that are convincing *together*,
-# on a black background, so a good deletion ordering is not automatically a good insertion
-# ordering.
-#
-# Over the ten images, Occlusion and SmoothGrad both beat the Random map by a wide margin:
-# average insertion AUC 0.784 (Occlusion) and 0.796 (SmoothGrad) against 0.394 (Random),
-# and average deletion AUC 0.178 and 0.195 against 0.332 (lower is better for deletion).
-# Occlusion wins on deletion, which is the metric it optimises superpixel by superpixel
-# (its score is exactly the drop of $p_t$ when one superpixel is deleted); SmoothGrad is
-# slightly better on insertion, which rewards superpixels that build up the object
-# together (see image 1 above). Deleting the superpixels Occlusion ranks first brings the
-# mean $p_t$ down to about 0.2 after 5% of the image, while the Random deletion curve falls
-# gradually and is still above 0.5 after 20%; the Random insertion curve stays below 0.5
-# until about 80% of the superpixels are in: in random order a scene becomes recognisable
-# to the model only when most of it is present. Every mean insertion curve starts, and every
-# mean deletion curve ends, at 0.1, the mean of $p_t$(black) over the ten images (1 for the
-# starfish, about 0 for the others); the starfish therefore narrows the gap between the
-# methods and Random slightly.
+# **Ablation metrics (4(e)-(f)).** The average AUCs ranked, the mean deletion curves at two
+# points, and where the curves cross:
+
+# %%
+display(Markdown(answers.mean_curves_answer(curves_ins, curves_del, p_black_all[te].mean())))
 
 # %% [markdown]
 # ## Ground truth (synthetic world only)
 #
 # The synthetic scenes come with the object's mask, so we can also ask how much of each
 # method's positive map falls on the object (a ground-truth comparison, Problem 1's other
-# kind of metric): the share of positive mass inside the mask, and the localisation ratio
-# (that share divided by the object's share of the image; 1 is chance).
+# kind of metric): the share of positive mass inside the mask, and the ratio to chance (that
+# share divided by the region's share of the image; a ratio of one is chance) on the object, the
+# distractor shapes and the rest of the background.
 
 # %%
 if sample.masks is not None:
-    masks = sample.masks["object"][:N_EVAL]
     ig_eval = integrated_gradients(xe, model, te, black, steps=STEPS)
-    rows = [("Occlusion (8x8, black)", maps["Occlusion"]), ("SmoothGrad", maps["SmoothGrad"]),
-            ("Integrated Gradients (black)", ig_eval), ("Random", maps["Random"])]
-    print("object covers %.1f%% of the image on average" % (100 * masks.mean()))
-    print("%-30s %18s %20s" % ("method", "share on object", "localisation ratio"))
-    for n, m in rows:
-        share, ratio = object_share(m, masks)
-        print("%-30s %17.1f%% %20.2f" % (n, 100 * share, ratio))
+    ranks = {kind: sorted(c, key=lambda n: (-1 if kind == "insertion" else 1) * c[n][2].mean())
+             for kind, c in (("insertion", curves_ins), ("deletion", curves_del))}
+    display(Markdown(answers.ground_truth_answer(
+        {"Occlusion": maps["Occlusion"], "SmoothGrad": maps["SmoothGrad"],
+         "IG (black)": ig_eval, "Random": maps["Random"]},
+        {k: v[:N_EVAL] for k, v in sample.masks.items()}, ranks)
+        + "\n\nA ground-truth comparison measures agreement with where the object is; an "
+        "ablation metric measures what the model relies on (Problem 1's last question). "
+        "Where the two rankings differ, only the ablation metric speaks about the model."))
 else:
     print("The ImageNet world has no object masks: this check runs in the synthetic world.")
-
-# %% [markdown]
-# **Ground truth.** The object covers 13.4% of a scene on average. Occlusion puts 42.5% of
-# its positive mass on the object (localisation ratio 3.08, three times chance), Integrated
-# Gradients with the black baseline 40.2% (3.03), SmoothGrad 30.0% (2.20), and the Random
-# map 13.4% (1.01, chance, as it must). The ranking differs from the ablation metrics,
-# where SmoothGrad was as good as Occlusion: SmoothGrad spreads its mass over the object's
-# surroundings, which the mask counts against it, but which the model does use (the noise
-# makes the gradient respond to context as well). This is the point of Problem 1's last
-# question: a ground-truth comparison measures agreement with the annotator, an ablation
-# metric measures what the model actually relies on.

@@ -16,23 +16,18 @@
 # ---
 
 # %% [markdown]
-# # TU Berlin Machine Learning, exercise sheet 11, on our stack
+# # TU Berlin Machine Learning, exercise sheet 11
 #
-# This notebook answers the four exercises of the sheet (activation maximisation, LRP on two
-# min networks, the neuralised one-class SVM, and the programming exercise that explains
-# VGG16's "castle") with the course's VGG16 in Keras on Theano instead of torchvision. The
-# methods live in `methods/`: `sheet11.py` (the sheet's `gradient_x_input`, `lrp` and
-# `visualize`), `lrp.py` (LRP as a rewritten model), `prototypes.py` (activation
-# maximisation) and `theory.py` (the closed forms and tiny networks of exercises 1-3). Every
-# explanation is a composition of the Explanation chain of the homework: a *slice*
-# $\langle g, h\rangle$, a *quantity of interest* (QoI) and a *distribution of interest*
-# (DoI).
-#
-# **Two worlds, one code path.** `WORLD = "imagenet"` explains VGG16 with the official
-# ImageNet weights on the sheet's castle photo (class 483, pinned in `data/images.tsv`);
-# `WORLD = "synthetic"` runs offline on generated 64x64 scenes and a small model of the
-# VGG16 layout trained on them, where a church scene stands in for the castle. The banner
-# below says which world produced the saved outputs.
+# This notebook answers the four exercises of the sheet: activation maximisation, LRP on two
+# networks that compute min, the neuralised one-class SVM, and the programming exercise that
+# explains VGG-16's neuron "castle" with Gradient $\times$ Input and LRP. It runs on this
+# bundle's model and world (chosen by `WORLD` below; the banner says which produced the saved
+# outputs): `WORLD = "imagenet"` explains VGG-16 on the sheet's castle photo (class 483);
+# `WORLD = "synthetic"` explains, offline, a small classifier of generated 64x64 scenes with
+# known part masks, where a church scene stands in for the castle. The sheet's functions are
+# in `methods/sheet11.py` (`gradient_x_input`, `lrp`, `visualize`), the closed forms and tiny
+# networks of exercises 1-3 in `methods/theory.py`. Every answer about a figure is printed
+# from the numbers computed beside it.
 
 # %% tags=["parameters"]
 # Parameters (papermill injects new values after this cell).
@@ -50,9 +45,11 @@ from IPython.display import Markdown, display
 import models
 import test_data
 from Explanation import Explanation, top_neurons
-from evaluation import ground_truth
+from evaluation import evidence
 from methods import lrp as L
 from methods import prototypes, sheet11, theory
+from methods.quantities import probabilities
+from VisualizerTiler import image_row
 
 np.random.seed(0)
 # %matplotlib inline
@@ -94,26 +91,27 @@ print("seed  part  relative error of gradient ascent to the closed form")
 for seed, part, err in rows:
     print("%4d  %s   %.1e" % (seed, part, err))
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print("every closed form agrees with gradient ascent (relative error < 1e-4):",
       all(err < 1e-4 for _, _, err in rows))
 
 # %% [markdown]
-# **Activation maximisation in practice.** On the network, the QoI is a class score $s_c$
-# (the linear output, as the sheet explains scores, not probabilities) or the summed
-# activation of one internal channel (our `for_neurons` quantity), and the prototype is
-# found by gradient ascent on $Q(x) - \lambda \|x - x_0\|^2$ from the mean image $x_0$ (zero
-# in the model's mean-subtracted input space), with $\lambda = 10^{-5}$, RMS-normalised steps
-# of 4 grey levels, a Gaussian blur of the image every 8 steps (a smoothness prior) and the
-# pixels kept inside $[0, 255]$.
+# **Activation maximisation in practice.** On the network, $f$ is a class score $s_c$
+# (the linear output before the softmax: scores, not probabilities) or the summed activation
+# of one channel of a hidden layer, and the prototype is found by gradient ascent on
+# $f(x) - \lambda \|x - x_0\|^2$ (exercise 1(a)'s penalty around the mean image $x_0$, zero in
+# the model's mean-subtracted input space), with $\lambda = 10^{-5}$, RMS-normalised steps of
+# 4 grey levels, a Gaussian blur of the image every 8 steps (a smoothness prior) and the
+# pixels kept inside $[0, 255]$. Beside the prototypes: their scores against the real images
+# of their class, the class the model gives each prototype, and how rough each is (the mean
+# difference between neighbouring pixels, in grey levels) against the real images.
 
 # %%
 am_classes = world.compression_classes[:3]
 AM_SETTINGS = dict(step=4.0, l2=1e-5, blur_every=8, blur_sigma=0.5, low=L.CAFFE_LOW,
                    high=L.CAFFE_HIGH)
 real = {c: world.compression_set("heldout", c, limit=N_REAL) for c in am_classes}
-gxi = sheet11.explainer(model)           # the model, the one-step AumannShapley (point DoI)
+gxi = sheet11.explainer(model)           # Gradient x Input, compiled once
 pixels = gxi.for_input()
 protos, real_scores = {}, {}
 for c in am_classes:
@@ -121,44 +119,48 @@ for c in am_classes:
     protos[c] = prototypes.activation_maximisation(q, steps=AM_STEPS, **AM_SETTINGS)
     real_scores[c] = prototypes.scores(q, world.preprocess(real[c].images))
 
-fig, axes = plt.subplots(1, len(am_classes), figsize=(3 * len(am_classes), 3.2))
-for ax, c in zip(axes, am_classes):
-    ax.imshow(world.deprocess(protos[c].image[None])[0])
-    ax.set_title("prototype of %s" % names[c], fontsize=9)
-    ax.axis("off")
+proto_pictures = {c: world.deprocess(protos[c].image[None])[0] for c in am_classes}
+image_row([proto_pictures[c] for c in am_classes] + [real[c].images[0] for c in am_classes],
+          ["prototype of %s" % names[c] for c in am_classes]
+          + ["a real %s" % names[c] for c in am_classes], size=2.3)
 plt.show()
-print("%-12s %16s %22s %14s" % ("class", "prototype score", "best real image score",
-                                 "real images"))
-for c in am_classes:
-    print("%-12s %16.2f %22.2f %14d" % (names[c], protos[c].score, real_scores[c].max(),
-                                        len(real_scores[c])))
-beats = {c: bool(protos[c].score > real_scores[c].max()) for c in am_classes}
-print("each prototype scores higher than every real image of its class:", all(beats.values()))
+print("real images per class:", {names[c]: len(real_scores[c]) for c in am_classes})
+display(Markdown(sheet11.prototype_answer(
+    names, am_classes, {c: protos[c].score for c in am_classes},
+    {c: real_scores[c].max() for c in am_classes},
+    {c: probabilities(model, protos[c].image[None])[0] for c in am_classes},
+    {c: float(evidence.roughness(proto_pictures[c][None])[0]) for c in am_classes},
+    {c: float(evidence.roughness(real[c].images).mean()) for c in am_classes})))
 
 # %% [markdown]
-# An internal neuron: the conv4_1 channel with the largest Gradient $\times$ Input relevance
-# for the first class's real images (the slice at conv4_1, $Q = s_c$, the point DoI at each
-# image), maximised the same way. A ReLU channel that is 0 at the mean image has no
-# gradient there, so this ascent starts from the mean image plus a little noise (standard
-# deviation 10 grey levels, seeded).
+# A hidden neuron: the channel of the first convolution of block 4 (`block4_conv1`, after its
+# ReLU) with the largest Gradient $\times$ Input relevance for $s_c$ of the first class, summed
+# over that class's real images, maximised the same way. A ReLU channel that is 0 at the
+# mean image has no gradient there, so this ascent starts from the mean image plus a little
+# noise (standard deviation 10 grey levels, seeded).
 
 # %%
 c0 = am_classes[0]
 gxi_conv4 = gxi.for_layer(models.CONV4_1)
 neuron = int(top_neurons(gxi_conv4.absolute(c0).explain_class(
-    world.preprocess(real[c0].images), desc="conv4_1 relevance for %s" % names[c0])
+    world.preprocess(real[c0].images), desc="block4_conv1 relevance for %s" % names[c0])
     .attribution, k=1)[0][0])
 q_neuron = pixels.for_neurons(models.CONV4_1, [neuron])
 proto_n = prototypes.activation_maximisation(q_neuron, steps=AM_STEPS, init_noise=10.0,
                                              **AM_SETTINGS)
 act_real = prototypes.scores(q_neuron, world.preprocess(real[c0].images))
-plt.figure(figsize=(3, 3.2))
-plt.imshow(world.deprocess(proto_n.image[None])[0])
-plt.title("prototype of conv4_1 channel %d" % neuron, fontsize=9)
-plt.axis("off")
+image_row([world.deprocess(proto_n.image[None])[0]], ["prototype of block4_conv1 channel %d"
+                                                       % neuron], size=3)
 plt.show()
-print("conv4_1 channel %d: summed activation %.1f at the prototype, at most %.1f on the %s "
-      "images" % (neuron, proto_n.score, act_real.max(), names[c0]))
+print("block4_conv1 channel %d: summed activation %.1f at the prototype, at most %.1f on the "
+      "%s images" % (neuron, proto_n.score, act_real.max(), names[c0]))
+display(Markdown("The prototype drives the channel to %.1f times its largest activation on a "
+                 "real %s image%s." % (proto_n.score / act_real.max(), names[c0],
+                                       "" if proto_n.score > act_real.max() else
+                                       ": the ascent did not get past the real images")
+                 if act_real.max() > 0 else
+                 "The channel is 0 on every real %s image; the prototype reaches %.1f."
+                 % (names[c0], proto_n.score)))
 
 # %% [markdown]
 # # Exercise 2: LRP on two networks that compute min
@@ -216,8 +218,7 @@ for name in ("A", "B"):
               % (name, gamma, np.round(r1, 4).tolist(),
                  {"A": "a1", "B": "a1 / 2"}[name]))
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print("both networks compute min(a1, a2) on 500 random points:", ok_min)
 print("LRP-gamma's R1 equals the formula for every a and gamma:", ok_r1)
 
@@ -261,8 +262,7 @@ for gamma in (0.5, 2.0, 8.0, 32.0, 128.0, 512.0):
           % (gamma, "%.1e" % diff if (f > 0).all() else "f(x) underflows to 0", gap.max(),
              np.log(8) / gamma))
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print("o(x) equals the two-layer network:", ok_equal)
 print("0 <= min h - o <= log(M)/gamma, and the gap shrinks as gamma grows:",
       ok_bound and bool(np.all(np.diff(gaps) <= 0)))
@@ -282,25 +282,20 @@ runner_up = int([k for k in np.argsort(-scores) if k != c][0])
 print("explained class: %s (index %d), score %.2f; top-3 classes: %s"
       % (names[c], c, scores[c], [(names[k], round(float(scores[k]), 2))
                                   for k in np.argsort(-scores)[:3]]))
-plt.figure(figsize=(3, 3))
-plt.imshow(photo.images[0])
-plt.axis("off")
+image_row(photo.images[:1], [names[c]], size=3)
 plt.show()
 
 # %% [markdown]
 # ## Gradient $\times$ Input
 #
-# $R_i = x_i \cdot \partial s_c / \partial x_i$ (`sheet11.gradient_x_input`). In the
-# vocabulary of the homework, it is the slice at the pixels, the QoI $s_c$, and the point
-# distribution of interest at $x$ with the difference term $x - 0$: `AumannShapley` with
-# a single step of the right Riemann sum.
+# $R_i = x_i \cdot \partial s_c / \partial x_i$ (`sheet11.gradient_x_input`), with $x$ the
+# model's (mean-subtracted) input, drawn like the sheet's `utils.visualize`: the sum over
+# colour channels, red positive and blue negative, with limits $\pm b$,
+# $b = 10\,(\text{mean}|R|^3)^{1/3}$ (values beyond are clipped; the colour bar shows $b$).
 
 # %%
 r_gxi = sheet11.gradient_x_input(x, model, c)
-fig, axes = plt.subplots(1, 2, figsize=(7, 3.5))
-axes[0].imshow(photo.images[0])
-axes[0].axis("off")
-sheet11.visualize(r_gxi[0], ax=axes[1], title="Gradient x Input, %s" % names[c])
+sheet11.visualize(r_gxi[0], title="Gradient x Input, %s" % names[c])
 plt.show()
 
 # %% [markdown]
@@ -320,44 +315,50 @@ plt.show()
 # * the dense layers are left as they are, ReLU and max-pooling pass the gradient, and
 #   $\varepsilon = 10^{-9}$ with the sign of the denominator keeps $p$ away from 0.
 #
-# The rewritten model is an ordinary Keras model with the same layer indices and shared
-# weights. Gradient $\times$ Input on it, extended at the pixels by $l\,\partial l + h\,\partial h$
-# (`LRPRelevance`, the point DoI for rewritten models), is LRP.
+# The rewritten model is an ordinary Keras model with the same layers and shared weights.
+# Gradient $\times$ Input on it, extended at the pixels by $l\,\partial l + h\,\partial h$
+# (`LRPRelevance`), is LRP.
 
 # %%
 r_lrp = sheet11.lrp(x, model, c)
-lrp_expl = sheet11.explainer(model, "lrp")    # the chain behind sheet11.lrp
+lrp_expl = sheet11.explainer(model, "lrp")    # the explainer behind sheet11.lrp
 lrp_m = lrp_expl.model                        # the rewritten model
-fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.5))
-axes[0].imshow(photo.images[0])
-axes[0].axis("off")
-sheet11.visualize(r_gxi[0], ax=axes[1], title="Gradient x Input")
-sheet11.visualize(r_lrp[0], ax=axes[2], title="LRP (z^B + LRP-gamma)")
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), layout="constrained")
+image_row(photo.images[:1], [names[c]], ax=axes[:1])
+sheet11.visualize([r_gxi[0], r_lrp[0]], ax=axes[1:],
+                  title=["Gradient x Input", "LRP (z^B + LRP-gamma)"])
 plt.show()
-print("rules:", ", ".join("layer %d: %s" % (i, rule) for i, rule in lrp_m.lrp_rules))
-print("score s_c = %.3f; sum of LRP relevance = %.3f (the biases of the LRP-gamma and dense "
-      "layers absorb the rest)" % (scores[c], r_lrp.sum()))
-neg = lambda r: float(-np.minimum(r.sum(axis=1), 0).sum() / np.abs(r.sum(axis=1)).sum())
-print("share of negative relevance: Gradient x Input %.2f, LRP %.2f" % (neg(r_gxi), neg(r_lrp)))
-if photo.masks:
-    print("localisation ratio of the positive relevance on the %s (1 = chance): "
-          "Gradient x Input %.2f, LRP %.2f"
-          % (names[c], ground_truth.localisation_ratio(r_gxi[0], photo.masks["object"][0]),
-             ground_truth.localisation_ratio(r_lrp[0], photo.masks["object"][0])))
+print("rules:", sheet11.rules_text(lrp_m, lrp_m.lrp_rules))
+print("score s_c = %.3f; sum of LRP relevance = %.3f" % (scores[c], r_lrp.sum()))
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 same = np.allclose(lrp_m.predict(x), model.predict(x), rtol=1e-4, atol=1e-4 * np.abs(scores).max())
 print("the rewritten model computes the same scores:", same)
 print("relevance has the input's shape:", r_lrp.shape == x.shape)
 
 # %% [markdown]
-# ## Relevance at an internal slice, toward any quantity of interest
+# ## What the two explanations show
 #
-# Because LRP is a rewritten model, the Explanation chain gives relevance at any slice, here
-# conv4_1 (`layers[19].input`), toward any QoI: the class score, and the comparison with the
-# runner-up class. Relevance toward $s_c - s_{c'}$ is the difference of the two relevances,
-# since the gradient is linear in the QoI.
+# The sheet observes that Gradient $\times$ Input is noisy, with a large amount of positive
+# and negative evidence, and that LRP removes most of the noise, marking in red the patterns
+# the network used for the class and in blue those that speak against it. Measured on the
+# maps above (and, in the synthetic world, against the scene's part masks, as a ratio to
+# chance: a ratio of one is as much relevance as the region's share of the image):
+
+# %%
+rel_ev = sheet11.relevance_evidence({"Gradient x Input": r_gxi[0], "LRP": r_lrp[0]},
+                                    {k: v[:1] for k, v in photo.masks.items()}
+                                    if photo.masks else None)
+display(Markdown(sheet11.relevance_answer(rel_ev, names[c], float(scores[c]),
+                                          float(r_lrp.sum()))))
+
+# %% [markdown]
+# ## Relevance of a hidden layer, for the class and against the runner-up
+#
+# Because LRP is a rewritten model, the same code gives the relevance of the channels of a
+# hidden layer (here the output of `block4_conv1`), toward the class score $s_c$ and toward
+# $s_c - s_{c'}$, the class against the runner-up $c'$. The latter is the difference of the
+# two relevances, since the gradient is linear in the explained output.
 
 # %%
 conv4 = lrp_expl.for_layer(models.CONV4_1)
@@ -366,33 +367,15 @@ r_other = conv4.absolute(runner_up).explain(x).attribution[0]
 r_cmp = conv4.comparative(c, runner_up).explain(x).attribution[0]
 top_abs, _ = top_neurons(r_abs, k=5, by="sum")
 top_cmp, _ = top_neurons(r_cmp, k=5, by="sum")
-print("conv4_1 channels with the most relevance for %s: %s" % (names[c], top_abs.tolist()))
-print("conv4_1 channels with the most relevance for %s rather than %s: %s"
+print("block4_conv1 channels with the most relevance for %s: %s" % (names[c], top_abs.tolist()))
+print("block4_conv1 channels with the most relevance for %s rather than %s: %s"
       % (names[c], names[runner_up], top_cmp.tolist()))
-print("relevance at conv4_1 sums to %.3f for s_%s (the pixels' sum: %.3f)"
-      % (r_abs.sum(), names[c], r_lrp.sum()))
+print("relevance at block4_conv1 sums to %.3f for s_%s (the pixels' sum: %.3f) and %.3f for s_%s"
+      % (r_abs.sum(), names[c], r_lrp.sum(), r_other.sum(), names[runner_up]))
+display(Markdown(sheet11.overlap_answer(top_abs, top_cmp, names[c], names[runner_up],
+                                        float(r_abs.sum()), float(r_other.sum()))))
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print("comparative relevance == absolute(c) - absolute(runner-up):",
       bool(np.allclose(r_cmp, r_abs - r_other, rtol=1e-4,
                        atol=1e-5 * np.abs(r_abs - r_other).max())))
-
-# %% [markdown]
-# ## What the two explanations show
-#
-# Gradient $\times$ Input is noisy: it has a lot of positive and negative evidence that
-# alternates from pixel to pixel, because the gradient of a deep ReLU network varies
-# quickly (shattered gradients). LRP, with $\gamma > 0$ in the lower layers, keeps the
-# positive contributions and gives a smoother map. In it, red marks the patterns the network
-# used for the class and blue the patterns that speak against it. The numbers above measure
-# this: the share of negative relevance, and, in the synthetic world where the object's mask
-# is known, how much of the positive relevance falls on the object compared with chance.
-#
-# In the saved run (synthetic world, the church scene), 47% of the Gradient $\times$ Input
-# map's mass is negative, against 4% for LRP. LRP's positive relevance sits on the church,
-# mostly along its roof, at 4.6 times the density expected by chance, against 2.8 times for
-# Gradient $\times$ Input. LRP's relevance adds up to 22.2 of the score 27.4: the model's
-# biases, kept in the LRP-$\gamma$ denominators and in the dense layers, take the rest.
-# Relevance is not conserved exactly because of those biases. On a model without biases the
-# tests check that it adds up to the score to float precision, for any $\gamma$.

@@ -149,6 +149,16 @@ def test_sample50_in_both_worlds():
     assert syn.masks["object"].shape == (50, 64, 64) and syn.masks["object"].any(axis=(1, 2)).all()
     assert len(set(syn.ids)) == 50
     assert test_data.sample50("synthetic", limit=3).ids == syn.ids[:3]
+    # every scene carries its own class's part masks and the distractors; other classes'
+    # parts are empty, and painted parts lie inside the object
+    from synthetic_world.scenes import PARTS, REGION_PARTS, SCENE_MASKS
+    for i, c in enumerate(syn.labels):
+        own = set(PARTS[c]) | set(SCENE_MASKS)
+        assert own <= set(syn.masks)
+        assert not any(syn.masks[k][i].any() for k in set(syn.masks) - own)
+        for k in set(PARTS[c]) - set(REGION_PARTS.get(c, ())) - {"tee"}:
+            assert syn.masks[k][i].any() and not (syn.masks[k][i] & ~syn.masks["object"][i]).any()
+        assert not (syn.masks["distractors"][i] & syn.masks["object"][i]).any()
     rows = [r for r in test_data.read_rows() if r["role"] == test_data.SAMPLE50_ROLE]
     assert [int(r["class_index"]) for r in rows] == list(range(10, 1000, 20))
     assert all(r["url"].startswith("https://raw.githubusercontent.com/EliSchwartz/") for r in rows)
@@ -158,3 +168,131 @@ def test_sample50_in_both_worlds():
         real = test_data.sample50(w, limit=2, progress=False)   # sha256-checked on load
         assert real.images.shape == (2, 224, 224, 3) and list(real.labels) == [10, 30]
         assert real.ids == [r["sha256"] for r in rows[:2]]
+
+
+# ---------------------------------------------------------------------------
+# The answers: evidence and the sentences chosen by it, on maps with known answers
+# ---------------------------------------------------------------------------
+def _scene(size=16, s=4):
+    """One 16x16 scene: the object in the top-left 8x8 quadrant (a 'roof' part on its top
+    4 rows), distractors in the bottom-right cell."""
+    obj = np.zeros((1, size, size), bool)
+    obj[0, :8, :8] = True
+    roof = np.zeros_like(obj)
+    roof[0, :4, :8] = True
+    dis = np.zeros_like(obj)
+    dis[0, 12:, 12:] = True
+    return {"object": obj, "roof": roof, "distractors": dis}
+
+
+def _cells_to_map(cells, s=4):
+    return np.kron(np.asarray(cells, np.float64), np.ones((s, s)))
+
+
+def test_occlusion_evidence_and_its_sentences():
+    linear = pixel_linear_model((3, SIZE, SIZE), n_classes=4, seed=5)
+    x = np.random.RandomState(2).uniform(1, 2, size=(3, SIZE, SIZE)).astype(np.float32)
+    masks = _scene()
+    cells = np.zeros((4, 4))
+    cells[0, 0], cells[3, 3], cells[2, 2] = 0.9, 0.5, -0.1      # roof, distractors, background
+    ev = hw.occlusion_evidence(_cells_to_map(cells), x, linear, 0, 0.0, 4, masks)
+    assert [(p["row"], p["col"], p["region"]) for p in ev["peaks"]] == [(0, 0, "roof"),
+                                                                        (3, 3, "distractors")]
+    assert [p["on_object"] for p in ev["peaks"]] == [1.0, 0.0]
+    assert ev["negative"] == pytest.approx(0.1 / 1.5)
+    # the class after occlusion agrees with blacking out the cell by hand
+    removed = x.copy()
+    removed[:, :4, :4] = 0.0
+    p = probabilities(linear, removed[None])[0]
+    assert ev["occluded"] == (int(p.argmax()), pytest.approx(float(p.max())))
+    names = ["a", "b", "c", "d"]
+    text = hw.occlusion_sentence("image 0 (a)", ev, names)
+    assert text.startswith("**Image 0 (a).** The two strongest cells (0.900 and 0.500) lie "
+                           "mostly on the roof and distractors respectively")
+    assert "7% of the map's absolute mass" in text
+    # an off-object peak that changes the class is named as added evidence
+    off = dict(ev, peaks=[dict(ev["peaks"][1], value=0.9)] + ev["peaks"][:1], target=1,
+               occluded=(2, 0.8))
+    summary = hw.occlusion_summary([off], ["image 2 (b)"], names)
+    assert "it adds a dark shape: on image 2 (b)" in summary and "into c (p = 0.800)" in summary
+    kept = dict(off, occluded=(1, 0.9))
+    assert "the model uses context there" in hw.occlusion_summary([kept], ["image 2 (b)"], names)
+    # without masks the cells are placed on the grid and the picture is left to the reader
+    bare = hw.occlusion_evidence(_cells_to_map(cells), x, linear, 0, 0.0, 4, None)
+    assert bare["profile"] is None and (bare["peaks"][0]["row"], bare["peaks"][0]["col"]) == (0, 0)
+    assert "only the picture shows" in hw.occlusion_sentence("image 0", bare, names)
+
+
+def test_sizes_blur_and_completeness_answers():
+    masks = _scene()
+    fine = _cells_to_map(np.eye(8)[:, ::-1] * 0.9, s=2)       # 8x8 cells of 2 px
+    coarse = _cells_to_map(np.diag([0.3, 0, 0, 0]), s=4)
+    text = hw.sizes_answer([2, 4], [fine, coarse], 16, masks)
+    assert "| 2x2 | 64 | 0.900 | 8 of 64 |" in text and "| 4x4 | 16 | 0.300 | 1 of 16 |" in text
+    assert "The largest score falls as the superpixels grow" in text
+    assert "The 4x4 map concentrates its positive mass on the object most" in text
+    assert "grows with the superpixels" in hw.sizes_answer([2, 4], [coarse, coarse * 2], 16)
+    black = _cells_to_map(np.diag([0.5, 0, 0, 0]))
+    blurs = [_cells_to_map(np.diag([0.01, -0.01, 0, 0])), _cells_to_map(np.diag([0.02, 0, 0, 0]))]
+    text = hw.blur_answer([1, 2], black, blurs, 4, masks)
+    assert "Every blurred baseline gives smaller scores than black (largest 0.020 against 0.500)" in text
+    assert "The stronger the blur, the larger the largest score" in text
+    assert "up to 50% of the mass is negative, 0% with black" in text
+    # completeness: A = P + N, Delta = P - N, so N / A = (A - Delta) / (2 A) exactly
+    text = hw.completeness_answer(["i0", "i1"], [0.9, 0.5], [0.1, 0.5], [1.0, 4.0], "black")
+    assert "| i0 | 0.800 | 1.000 | 10% |" in text and "| i1 | 0.000 | 4.000 | 50% |" in text
+    assert "On i1 more than a quarter" in text
+
+
+def test_gradient_answer_ranks_focus_and_object():
+    masks = {"object": np.zeros((2, 10, 10), bool)}
+    masks["object"][:, :5, :5] = True
+    peaked = np.zeros((2, 10, 10))
+    peaked[:, 0, 0] = 1.0                                    # all mass on one object pixel
+    flat = np.ones((2, 10, 10))
+    ev = hw.gradient_evidence({"peaked": peaked, "flat": flat}, masks)
+    assert ev["peaked"][0]["focus"] == 1.0 and ev["flat"][0]["focus"] == pytest.approx(0.1)
+    text = hw.gradient_answer(ev, ["a", "b"])
+    assert "peaked 100%, flat 10%" in text and "peaked is the most concentrated" in text
+    assert "peaked 4.0x, flat 1.0x: peaked puts its mass on the object most" in text
+    assert "object" not in hw.gradient_answer(hw.gradient_evidence({"flat": flat}), ["a", "b"])
+
+
+def test_curve_answers():
+    i, text = hw.pick_curve_image([0.9, 0.8, 0.1])
+    assert i == 2 and "Images 0 and 1 are skipped" in text
+    assert hw.pick_curve_image([0.1, 0.9])[0] == 0
+    num = np.arange(11)
+    ins = np.array([0, 0, 0, 0.6, 0.4, 1, 1, 1, 1, 1, 1.0])
+    dele = np.array([1, 0.2, 0, 0, 0, 0, 0, 0, 0, 0, 0.0])
+    text = hw.curve_answer(num, ins, dele, [0.7, 0.6, 0.1], 1.0)
+    assert "p_t below half of p_t(image) = 1.000 after 6% of the superpixels" in text   # 1 - 0.5/0.8 of 10%
+    assert "2 superpixels alone drop p_t" in text
+    assert "reaches half of p_t after 28% of the superpixels" in text                   # 0.5 / 0.6 of 10% past 20%
+    assert "from 50% on, with 1 dip of more than 0.1" in text
+    assert hw._dips([1, 0.95, 0.9, 0.85, 1, 0.5, 1, 0.95], 0.1) == 2    # 0.15 in three steps, 0.5
+    x = np.linspace(0, 1, 5)
+    good = np.array([[0, 0.8, 1, 1, 1.0]] * 2)
+    bad = np.array([[0, 0.1, 0.2, 0.6, 1.0]] * 2)
+    curves_ins = {"A": (good, np.arange(5), np.array([hw.auc(c, np.arange(5)) for c in good])),
+                  "Random": (bad, np.arange(5), np.array([hw.auc(c, np.arange(5)) for c in bad]))}
+    curves_del = {"A": (1 - good, np.arange(5), np.array([hw.auc(1 - c, np.arange(5)) for c in good])),
+                  "Random": (1 - bad, np.arange(5), np.array([hw.auc(1 - c, np.arange(5)) for c in bad]))}
+    text = hw.mean_curves_answer(curves_ins, curves_del, 0.0, at=(0.25,))
+    assert "A is best on both" in text and "Random is last on both metrics" in text
+    assert "| A | 0.825 | 0.175 | 0.20 |" in text
+    assert "first reaches 0.5 after 69% of the superpixels" in text                     # 0.5 + 0.3/0.4 * 0.25
+    del x
+
+
+def test_ground_truth_answer_compares_rankings():
+    masks = {"object": np.zeros((1, 10, 10), bool), "distractors": np.zeros((1, 10, 10), bool)}
+    masks["object"][0, :5, :5] = True
+    on = np.zeros((1, 10, 10))
+    on[0, :5, :5] = 1
+    text = hw.ground_truth_answer({"on": on, "flat": np.ones((1, 10, 10))}, masks,
+                                  {"deletion": ["on", "flat"], "insertion": ["flat", "on"]})
+    assert "The object covers 25% of a scene" in text
+    assert "| on | 100% | 4.00x |" in text and "| flat | 25% | 1.00x |" in text
+    assert "The deletion ranking of these methods is the same (on > flat)" in text
+    assert "The insertion metric ranks them differently (flat > on)" in text

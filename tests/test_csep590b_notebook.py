@@ -30,3 +30,7 @@ def test_imagenet_world_runs_end_to_end(tmp_path, monkeypatch, full_vgg16_weight
                  "The ImageNet world has no object masks"):
         assert line in text, line
     assert "image 0: predicted" in text and "(label: brambling)" in text
+    # the answers are rendered from what can be measured without masks, and say so
+    assert "what lies there only the picture shows" in text
+    assert "Insertion ranks" in text and "deletion ranks" in text
+    assert "x chance" not in text and "on the object" not in text

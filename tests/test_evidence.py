@@ -110,3 +110,15 @@ def test_bad_input_is_named():
         E.part_profile(np.zeros((1, 8, 8)), scene(1), parts=["roof"])
     with pytest.raises(ValueError, match="sign"):
         E.part_profile(np.zeros((1, 8, 8)), scene(1), sign="both")
+
+
+# notebooks/tub_sheet11: roughness of prototypes against real images
+def test_roughness_known_answers():
+    from evaluation.evidence import roughness
+    flat = np.full((1, 6, 5, 3), 77, np.uint8)
+    board = (np.indices((6, 6)).sum(axis=0) % 2 * 200).astype(np.uint8)
+    ramp = np.tile(np.arange(8.0), (8, 1))                 # slope 1 along x, flat along y
+    np.testing.assert_allclose(roughness(flat), [0.0])
+    np.testing.assert_allclose(roughness(np.stack([board, ramp[:6, :6]])), [200.0, 0.5])
+    with pytest.raises(ValueError, match="H, W >= 2"):
+        roughness(np.zeros((2, 1, 5)))

@@ -231,3 +231,72 @@ def test_heatmap_limit_is_the_sheets_robust_norm():
         10 * np.cbrt(np.mean(np.abs(r.sum(axis=0)) ** 3)))
     with pytest.raises(ValueError, match="relevance must be"):
         sheet11.heatmap(np.zeros(5))
+
+
+# ---------------------------------------------------------------------------
+# notebooks/tub_sheet11: the answers beside the figures, on maps with known answers
+# ---------------------------------------------------------------------------
+def test_sheet11_answers_are_chosen_by_the_numbers():
+    r = np.zeros((3, 10, 10))
+    r[0, :5, :5] = 1.0                   # positive on the object
+    r[1, 9, 9] = -5.0                    # negative in a corner
+    assert sheet11.negative_share(r) == pytest.approx(5.0 / 30.0)
+    noisy = np.zeros((3, 10, 10))
+    noisy[0] = 1.0
+    noisy[1, 5:] = -3.0                  # channel sum: +1 on rows 0-4, -2 on rows 5-9
+    masks = {"object": np.zeros((1, 10, 10), bool), "tower": np.zeros((1, 10, 10), bool)}
+    masks["object"][0, :5, :5] = True
+    masks["tower"][0, :2, :5] = True
+    ev = sheet11.relevance_evidence({"Gradient x Input": noisy, "LRP": r}, masks)
+    assert ev["LRP"]["focus"] == pytest.approx(10 / 25.0)
+    assert ev["Gradient x Input"]["focus"] == pytest.approx(10 / 50.0)
+    assert ev["Gradient x Input"]["negative"] == pytest.approx(100 / 150.0)
+    text = sheet11.relevance_answer(ev, "church", score=10.0, lrp_sum=8.0)
+    assert text.startswith("Negative relevance holds 67% of the Gradient x Input map's "
+                           "absolute mass and 17% of LRP's")
+    assert "LRP removes most of the mixed positive and negative" in text
+    assert "100% of it lies on the church (4.0x chance)" in text
+    assert "8.000 of the score s_c = 10.000 (80%)" in text
+    bare = sheet11.relevance_answer(sheet11.relevance_evidence({"Gradient x Input": r,
+                                                                "LRP": noisy}), "castle", 1.0, 1.0)
+    assert "does not remove the negative evidence" in bare and "only the picture shows" in bare
+
+
+def test_sheet11_prototype_overlap_and_rules_texts():
+    text = sheet11.prototype_answer(["a", "b"], [0, 1], {0: 10.0, 1: 30.0}, {0: 5.0, 1: 10.0},
+                                    {0: [0.9, 0.1], 1: [0.8, 0.2]}, {0: 20.0, 1: 30.0},
+                                    {0: 5.0, 1: 10.0})
+    assert "(2.0 to 3.0 times the best)" in text
+    assert "1 of 2 prototypes to their own class" in text and "3.0 to 4.0 times as rough" in text
+    mixed = sheet11.prototype_answer(["a", "b"], [0, 1], {0: 10.0, 1: 30.0}, {0: 5.0, 1: 10.0},
+                                     {0: [0.9, 0.1], 1: [0.1, 0.9]}, {0: 20.0, 1: 5.0},
+                                     {0: 10.0, 1: 10.0})
+    assert "each prototype to its own class" in mixed
+    assert "only the prototype of a is rougher than the real images (0.5 to 2.0" in mixed
+    text = sheet11.overlap_answer([1, 2, 3], [3, 2, 9], "church", "starfish", 10.0, 1.0)
+    assert "share 2 (2, 3)" in text and "small next to the class's" in text
+
+    class _Layer:
+        def __init__(self, name):
+            self.name = name
+
+    class _Model:
+        layers = [_Layer("pad"), _Layer("c1"), _Layer("c2"), _Layer("c3"), _Layer("c4")]
+
+    assert sheet11.rules_text(_Model(), [(1, "z^B"), (2, "gamma=0.5"), (3, "gamma=0.5"),
+                                         (4, "gamma=0")]) == \
+        "z^B on c1; gamma=0.5 on c2 to c3; gamma=0 on c4"
+
+
+def test_visualize_draws_each_map_on_its_own_robust_scale():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rs = np.random.RandomState(0)
+    a, b = rs.randn(3, 8, 8), 10 * rs.randn(3, 8, 8)
+    fig = sheet11.visualize([a, b], title=["a", "b"])
+    ims = [ax.images[0] for ax in fig.axes if ax.images and ax.get_title()]
+    assert [im.get_clim()[1] for im in ims] == pytest.approx(
+        [sheet11.heatmap_limit(sheet11.heatmap(a)), sheet11.heatmap_limit(sheet11.heatmap(b))])
+    assert len(fig.axes) == 4                      # two maps, two colour bars
+    plt.close(fig)

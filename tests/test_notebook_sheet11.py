@@ -21,3 +21,6 @@ def test_imagenet_world_runs_end_to_end(tmp_path, monkeypatch, full_vgg16_weight
     assert "the rewritten model computes the same scores: True" in text
     assert "comparative relevance == absolute(c) - absolute(runner-up): True" in text
     assert "LRP-gamma's R1 equals the formula for every a and gamma: True" in text
+    # the answers are rendered from what can be measured without masks, and say so
+    assert "Negative relevance holds" in text and "only the picture shows" in text
+    assert "x chance" not in text and "of it lies on the" not in text

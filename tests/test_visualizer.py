@@ -52,3 +52,34 @@ def test_tile_neuron_maps_layout():
     assert t.items[2][0][1, 1].tolist() == [100, 100, 100] and t.items[2][0].sum() == 300
     with pytest.raises(ValueError, match="labels"):
         tile_neuron_maps(imgs, [ExplanationData(a)], ["a", "b"])
+
+
+# notebooks/csep590b_hw2 and notebooks/tub_sheet11: rows of heat maps and curves
+def test_heatmap_row_scales_colour_bars_and_frames():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from VisualizerTiler import curves_plot, heatmap_row, image_row
+    maps = [np.full((4, 4), 0.5), np.zeros((4, 4))]
+    maps[0][0, 0] = -2.0
+    fig = heatmap_row(maps, ["a", "b"])                       # one scale, one colour bar
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.images[0].get_clim() for ax in panels] == [(-2.0, 2.0), (-2.0, 2.0)]
+    assert len(fig.axes) == 3 and "one colour scale" not in (fig._suptitle.get_text()
+                                                            if fig._suptitle else "")
+    assert all(ax.spines["left"].get_visible() and not ax.get_xticks().size for ax in panels)
+    plt.close(fig)
+    fig = heatmap_row(maps, ["a", "b"], signed=False, shared=False, suptitle="s")
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.images[0].get_clim() for ax in panels] == [(0, 0.5), (0, 1.0)]   # empty: 0..1
+    assert len(fig.axes) == 4 and fig._suptitle.get_text() == "s (each map on its own colour scale)"
+    plt.close(fig)
+    with pytest.raises(ValueError, match="2 maps but 1 titles"):
+        heatmap_row(maps, ["a"])
+    fig, axes = plt.subplots(1, 2)
+    assert image_row(np.zeros((2, 4, 4, 3), np.uint8), ["x", "y"], ax=axes) is fig
+    plt.close(fig)
+    fig = curves_plot({"c": (np.arange(5), np.linspace(0, 1, 5))}, "p", "t")
+    line = fig.axes[0].lines[0]
+    np.testing.assert_allclose(line.get_xdata(), np.linspace(0, 1, 5))
+    plt.close(fig)
