@@ -17,7 +17,9 @@ The input gradient of a 3x3 correlation is again a 3x3 correlation, of the outpu
 gradient with the kernel's taps reversed and its channels swapped, so one C function
 serves :class:`theano_ops.corr_tiled.TiledCorr` and
 :class:`theano_ops.corr_tiled.TiledCorrGradInputs`; they call it where it pays
-(:data:`MIN_CHANNELS`, :data:`MIN_SIZE`), else run their im2col tiles. The kernel's
+(:data:`MIN_CHANNELS`, :data:`MIN_SIZE`), else run their im2col tiles. The lowering of
+Keras' convolutions gives it to every input gradient, and to forwards only where
+:data:`FORWARD` says so. The kernel's
 transform is kept by the op and redone only when the kernel's bytes change. F(2x2, 3x3) keeps float32's
 accuracy (relative L2 to a float64 convolution about 6e-7 on a 512-channel layer;
 F(4x4, 3x3) would save more multiplications at a larger error).
