@@ -51,8 +51,9 @@ surrogate: $(STAMP)
 # The explainability report's second network: the same layout on a scene-level label.
 .PHONY: surrogate-background
 surrogate-background: $(STAMP)
-	$(BIN)/python -m synthetic_world.train_surrogate --task stripes --epochs 6 \
-		--n-train-per-class 300 --twin-weight 1 --out models/surrogate_background.h5
+	$(BIN)/python -m synthetic_world.train_surrogate --task stripes --epochs 5 \
+		--n-train-per-class 240 --twin-weight 1 --batch-size 8 \
+		--out models/surrogate_background.h5
 
 ground-truth: $(STAMP)
 	$(BIN)/python -m evaluation.ground_truth
