@@ -211,7 +211,7 @@ def mean_seconds(results):
 
 def plot_lime(images, results, titles=None, cmap="PiYG"):
     """Each image with LIME's superpixel boundaries (yellow), its positive superpixels
-    tinted green and its negative superpixels tinted red, then the weight of every
+    tinted green and its negative superpixels tinted pink (the colour map's two ends), then the weight of every
     superpixel as a heat map (each image's weights divided by its largest |w|, so
     every map shares one colour bar from -1, against the class, to +1, for it).
 
@@ -238,7 +238,8 @@ def plot_lime(images, results, titles=None, cmap="PiYG"):
     for i, (im, r) in enumerate(zip(images, results)):
         a, b = axes[i // per_row, 2 * (i % per_row)], axes[i // per_row, 2 * (i % per_row) + 1]
         tint = im.astype(np.float64) / 255
-        for mask, colour in ((r.positive, (0.0, 1.0, 0.0)), (r.negative, (1.0, 0.0, 0.0))):
+        for mask, colour in ((r.positive, plt.get_cmap(cmap)(1.0)[:3]),
+                             (r.negative, plt.get_cmap(cmap)(0.0)[:3])):
             tint[mask] = 0.6 * tint[mask] + 0.4 * np.array(colour)
         a.imshow(mark_boundaries(tint, r.segments, color=(1, 1, 0)))
         a.set_title(titles[i] if titles else "image %d" % i, fontsize=8)
