@@ -48,6 +48,13 @@ compare: $(STAMP)
 surrogate: $(STAMP)
 	$(BIN)/python -m synthetic_world.train_surrogate
 
+# The explainability report's second network: the same layout on a scene-level label.
+.PHONY: surrogate-background
+surrogate-background: $(STAMP)
+	$(BIN)/python -m synthetic_world.train_surrogate --task stripes --epochs 5 \
+		--n-train-per-class 240 --twin-weight 1 --batch-size 8 \
+		--out models/surrogate_background.h5
+
 ground-truth: $(STAMP)
 	$(BIN)/python -m evaluation.ground_truth
 

@@ -20,13 +20,22 @@ unit (channel) k with activation maps A_k(x):
    is then a *detector* of c.
 
 In the synthetic world the concepts are every part mask of every class
-(``synthetic.PARTS``: ``'sports car: roof'``, ...) and each class's whole object
-(``'sports car: object'``); :func:`synthetic_probe_set` makes the probe set from
-held-out scenes. The ImageNet world has no pixel-level concept masks here (the Broden
-data set is not reachable), so dissection runs in the synthetic world only.
+(``synthetic.PARTS``: ``'sports car: roof'``, ...), each class's whole object
+(``'sports car: object'``) and the scene's own concepts on every image: the clutter
+shapes (``'distractors'``) and the background's texture by kind
+(``'background: stripes'``, ...); :func:`synthetic_probe_set` makes the probe set from
+held-out scenes. The ImageNet photographs have no pixel-level concept masks here (the
+Broden data set is not reachable), so any model is dissected on these scenes.
+
+Comparing two networks (the report's Task 1): :func:`shared_concepts` splits the
+concepts their detectors learned into shared and exclusive ones,
+:func:`duplicates` counts units that repeat a concept of their layer,
+:func:`write_descriptions` saves every unit's description as a CSV file.
 """
 import hw3_env  # noqa: F401  (must come before keras/theano)
 
+import csv
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import List, Optional
@@ -52,6 +61,8 @@ class LayerDissection:
         thresholds: float (K,) T_k.
         iou: float (K, n_concepts) IoU of each unit with each concept.
         labels: K concept names, or None for a unit that detects nothing.
+        unit_area: float (K,) pixels in each unit's masks M_k over the probe set.
+        concept_area: float (n_concepts,) pixels in each concept's masks L_c.
     """
     layer: int
     name: str
@@ -59,6 +70,17 @@ class LayerDissection:
     thresholds: np.ndarray
     iou: np.ndarray
     labels: List[Optional[str]] = field(default_factory=list)
+    unit_area: Optional[np.ndarray] = None
+    concept_area: Optional[np.ndarray] = None
+
+    def iou_bound(self, concept):
+        """float (K,): the largest IoU each unit could reach with ``concept`` given the
+        two areas alone, min(|M_k|, |L_c|) / max(|M_k|, |L_c|) (a unit whose mask is
+        much smaller than a concept's can never be its detector)."""
+        c = float(self.concept_area[self.concepts.index(concept)])
+        a = np.asarray(self.unit_area, dtype=np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(np.maximum(a, c) > 0, np.minimum(a, c) / np.maximum(a, c), 0.0)
 
     @property
     def best_iou(self):
@@ -145,7 +167,7 @@ def _iou_matrix(activations, thresholds, minima, concept_stack):
         unit_area += m.sum(axis=1)
     union = unit_area[:, None] + concept_area[None, :] - inter
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+        return np.where(union > 0, inter / np.maximum(union, 1), 0.0), unit_area, concept_area
 
 
 def dissect_layer(model, x, concept_masks, layer, name=None, quantile=QUANTILE,
@@ -168,11 +190,12 @@ def dissect_layer(model, x, concept_masks, layer, name=None, quantile=QUANTILE,
     acts = cam._slice(model, layer).h(x, batch_size)
     thresholds, minima = unit_thresholds(acts, quantile)
     concepts = list(masks)
-    iou = _iou_matrix(acts, thresholds, minima, np.stack([masks[c] for c in concepts]))
+    iou, unit_area, concept_area = _iou_matrix(acts, thresholds, minima,
+                                               np.stack([masks[c] for c in concepts]))
     best = iou.argmax(axis=1)
     labels = [concepts[b] if iou[k, b] > iou_threshold else None for k, b in enumerate(best)]
     return LayerDissection(layer, name or "layers[%d]" % layer, concepts, thresholds, iou,
-                           labels)
+                           labels, unit_area, concept_area)
 
 
 def dissect(model, x, concept_masks, layers=None, names=None, progress=True, **kwargs):
@@ -210,8 +233,10 @@ def synthetic_probe_set(n_per_class=10, split="heldout", seed=0):
     """Held-out scenes of every class with their concept masks.
 
     Concepts: '<class>: <part>' for every part of every class (``synthetic.PARTS``,
-    'object' being the whole object); a concept's mask is empty on the images of the
-    other classes.
+    'object' being the whole object), empty on the images of the other classes; and
+    on every image the scene's concepts (``synthetic.SCENE_MASKS``): 'distractors' (the
+    clutter shapes) and 'background: <kind>' for each of ``synthetic.BACKGROUND_KINDS``
+    (the visible background of the scenes with that kind).
 
     Returns:
         (images, labels, masks): uint8 (N, 64, 64, 3), int (N,) and dict concept ->
@@ -234,24 +259,39 @@ def synthetic_probe_set(n_per_class=10, split="heldout", seed=0):
             m = np.zeros((len(images),) + size, dtype=bool)
             m[c * n:(c + 1) * n] = np.asarray(ms[part], dtype=bool)
             masks["%s: %s" % (synthetic.CLASS_NAMES[c], part)] = m
+    for name in synthetic.SCENE_MASKS:
+        key = "background: " + name if name in synthetic.BACKGROUND_KINDS else name
+        masks[key] = np.concatenate([np.asarray(ms[name], dtype=bool) for ms in per_class])
     return images, np.asarray(labels), masks
+
+
+def _as_models(results):
+    """[(model label, [LayerDissection])] from one model's list or from such pairs."""
+    results = list(results)
+    if results and isinstance(results[0], LayerDissection):
+        return [(None, results)]
+    return [(label, list(res)) for label, res in results]
 
 
 def units_table(results, units=(0, 1, 2)):
     """The report's table: the label of units 0-2 of each layer (Markdown).
 
     Args:
-        results: :class:`LayerDissection` per layer (one column each).
+        results: :class:`LayerDissection` per layer (one column each), or a list of
+            (model label, [LayerDissection]) for several models side by side (columns
+            'label: layer').
         units: the unit indices (rows).
     Returns:
         a Markdown table; a unit without a label shows its best concept and IoU in
         parentheses ('-' when its IoU is 0).
     """
-    head = "| unit | " + " | ".join(r.name for r in results) + " |"
-    lines = [head, "|" + " --- |" * (len(results) + 1)]
+    columns = [(label, r) for label, res in _as_models(results) for r in res]
+    head = "| unit | " + " | ".join(r.name if label is None else "%s: %s" % (label, r.name)
+                                   for label, r in columns) + " |"
+    lines = [head, "|" + " --- |" * (len(columns) + 1)]
     for u in units:
         cells = []
-        for r in results:
+        for _, r in columns:
             b = int(r.iou[u].argmax())
             if r.labels[u] is not None:
                 cells.append("**%s** (IoU %.2f)" % (r.labels[u], r.iou[u, b]))
@@ -276,33 +316,367 @@ def detector_table(rows):
 
 
 def plot_concept_histograms(results, title=None, top=12):
-    """The report's histograms: units per concept, one panel per layer.
+    """The report's histograms: units per concept, one panel per layer, one row per
+    model (models side by side share each layer's column).
 
     Args:
-        results: :class:`LayerDissection` per layer.
+        results: :class:`LayerDissection` per layer, or a list of (model label,
+            [LayerDissection]) for one row per model.
         title: the figure's title.
         top: at most this many concepts per panel (the most frequent).
     Returns:
         the matplotlib Figure.
     """
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, len(results), figsize=(4.6 * len(results), 3.6),
+    models = _as_models(results)
+    cols = max(len(res) for _, res in models)
+    fig, axes = plt.subplots(len(models), cols, figsize=(4.6 * cols, 3.6 * len(models)),
                              squeeze=False)
-    for ax, r in zip(axes[0], results):
-        counts = r.concept_counts().most_common(top)
-        if counts:
-            names, values = zip(*counts)
-            ax.barh(range(len(values))[::-1], values, color="tab:blue")
-            ax.set_yticks(range(len(values))[::-1])
-            ax.set_yticklabels(names, fontsize=8)
-        else:
-            ax.text(0.5, 0.5, "no detector units", ha="center", va="center",
-                    transform=ax.transAxes)
-            ax.set_yticks([])
-        ax.set_xlabel("units")
-        ax.set_title("%s: %d / %d detectors" % (r.name, r.n_detectors, len(r.labels)),
-                     fontsize=10)
+    for row, (label, res) in enumerate(models):
+        for ax, r in zip(axes[row], res):
+            _concept_panel(ax, r, label, top)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def _concept_panel(ax, r, label, top):
+    """One layer's histogram of detector concepts on ``ax``."""
+    counts = r.concept_counts().most_common(top)
+    if counts:
+        names, values = zip(*counts)
+        ax.barh(range(len(values))[::-1], values, color="tab:blue")
+        ax.set_yticks(range(len(values))[::-1])
+        ax.set_yticklabels(names, fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no detector units", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_yticks([])
+    ax.set_xlabel("units")
+    ax.set_title("%s%s: %d / %d detectors" % ("" if label is None else label + ", ",
+                                              r.name, r.n_detectors, len(r.labels)),
+                 fontsize=10)
+
+
+# ---------------------------------------------------------------------------
+# Two networks compared (the report's Task 1) and every unit's description
+# ---------------------------------------------------------------------------
+DESCRIPTION_COLUMNS = ("layer", "unit", "concept", "iou", "detector")
+"""The columns of :func:`write_descriptions`' CSV file: a unit's best concept and its
+IoU, and whether that IoU is above the detector threshold."""
+
+
+def describe_units(results):
+    """Every unit's description, layer by layer.
+
+    Args:
+        results: :class:`LayerDissection` per layer.
+    Returns:
+        list of dicts with the keys of :data:`DESCRIPTION_COLUMNS` (concept: the
+        unit's best concept, '' when it overlaps no concept at all).
+    """
+    rows = []
+    for r in results:
+        best = r.iou.argmax(axis=1)
+        for k, b in enumerate(best):
+            value = float(r.iou[k, b])
+            rows.append({"layer": r.name, "unit": k,
+                         "concept": r.concepts[b] if value > 0 else "",
+                         "iou": round(value, 6), "detector": r.labels[k] is not None})
+    return rows
+
+
+def write_descriptions(results, path):
+    """Write every unit's description to a CSV file (the report's ``descriptions.csv``):
+    one row per unit with the columns of :data:`DESCRIPTION_COLUMNS`.
+
+    Args:
+        results: :class:`LayerDissection` per layer.
+        path: the file to write (its folder is created).
+    Returns:
+        the number of rows written.
+    """
+    rows = describe_units(results)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf8") as f:
+        writer = csv.DictWriter(f, fieldnames=DESCRIPTION_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(rows)
+
+
+def detected_concepts(results):
+    """The set of concepts at least one unit of any of ``results``' layers detects."""
+    return set().union(*[set(r.concept_counts()) for r in results])
+
+
+def shared_concepts(results_a, results_b):
+    """The concepts two networks' detectors learned, split as the report's histogram of
+    shared versus exclusive concepts.
+
+    Args:
+        results_a, results_b: each network's :class:`LayerDissection` per layer (or any
+            iterables of detected concept names, one per network, via
+            :func:`detected_concepts`).
+    Returns:
+        (shared, only_a, only_b): sorted lists of concept names.
+    """
+    a, b = (detected_concepts(r) if _is_dissection(r) else set(r)
+            for r in (results_a, results_b))
+    return sorted(a & b), sorted(a - b), sorted(b - a)
+
+
+def _is_dissection(results):
+    results = list(results)
+    return bool(results) and isinstance(results[0], LayerDissection)
+
+
+def duplicates(result):
+    """Detector units of one layer that repeat a concept another unit of the layer
+    already detects: detectors minus distinct concepts."""
+    return result.n_detectors - len(result.concept_counts())
+
+
+def plot_shared_exclusive(results_a, results_b, labels=("A", "B")):
+    """The report's histogram of concepts shared by both networks and exclusive to
+    each (over all dissected layers).
+
+    Args:
+        results_a, results_b: as :func:`shared_concepts`.
+        labels: the two networks' names.
+    Returns:
+        the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+    shared, only_a, only_b = shared_concepts(results_a, results_b)
+    values = [len(shared), len(only_a), len(only_b)]
+    fig, ax = plt.subplots(figsize=(5.0, 3.0))
+    bars = ax.bar(range(3), values, color=["tab:purple", "tab:blue", "tab:orange"])
+    ax.bar_label(bars)
+    ax.set_xticks(range(3))
+    ax.set_xticklabels(["shared", "only " + labels[0], "only " + labels[1]], fontsize=9)
+    ax.set_ylabel("concepts")
+    ax.set_ylim(0, max(values + [1]) * 1.15)
+    ax.set_title("Concepts detected by both networks or by one", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def is_scene_concept(name):
+    """True for the synthetic world's scene concepts ('distractors', 'background:
+    <kind>'), False for an object's concepts ('<class>: <part>')."""
+    return name == "distractors" or str(name).startswith("background: ")
+
+
+def top_concepts(result, k=3):
+    """'concept (n units)' for the ``k`` concepts most units of one layer detect."""
+    return ["%s (%d)" % (c, n) for c, n in result.concept_counts().most_common(k)]
+
+
+def _count(n, word):
+    """'1 unit', '3 units'."""
+    return "%d %s%s" % (n, word, "" if n == 1 else "s")
+
+
+def _names(concepts, limit=8):
+    concepts = list(concepts)
+    if not concepts:
+        return "none"
+    more = len(concepts) - limit
+    return ", ".join(concepts[:limit]) + (" and %d more" % more if more > 0 else "")
+
+
+def model_markdown(label, results):
+    """Sentences on one network's dissection, built from its numbers: detectors per
+    layer, each layer's three most frequent concepts, distinct concepts, duplicates,
+    and the share of detectors on scene concepts.
+
+    Returns:
+        str (Markdown).
+    """
+    detectors = sum(r.n_detectors for r in results)
+    scene = sum(n for r in results for c, n in r.concept_counts().items()
+                if is_scene_concept(c))
+    layers = "; ".join("%s %d / %d%s" % (r.name, r.n_detectors, len(r.labels),
+                                         (": " + ", ".join(top_concepts(r)))
+                                         if r.n_detectors else "")
+                       for r in results)
+    text = ("**%s**: detector units per layer (with the most frequent concepts and their "
+            "units) %s. In all %s of %s; %d of them %s duplicates (a unit whose concept "
+            "another unit of its layer already detects)"
+            % (label, layers, _count(detectors, "detector"),
+               _count(len(detected_concepts(results)), "distinct concept"),
+               sum(duplicates(r) for r in results),
+               "is a" if sum(duplicates(r) for r in results) == 1 else "are"))
+    if detectors:
+        text += ("; %d of the %d detectors (%.0f%%) detect a scene concept (a background "
+                 "texture or the distractors), %d an object or one of its parts."
+                 % (scene, detectors, 100.0 * scene / detectors, detectors - scene))
+    else:
+        text += "."
+    return text
+
+
+def comparison_markdown(model_a, model_b):
+    """The report's comparison of two networks, built from their dissections: which
+    concepts each detects, how many are shared and exclusive, the share of scene
+    concepts and the duplicates, each sentence chosen by the numbers.
+
+    Args:
+        model_a, model_b: (label, [LayerDissection]) of each network (same layers).
+    Returns:
+        str (Markdown).
+    """
+    (la, ra), (lb, rb) = model_a, model_b
+    shared, only_a, only_b = shared_concepts(ra, rb)
+    parts = [model_markdown(la, ra), model_markdown(lb, rb)]
+    parts.append("**Shared and exclusive concepts.** %s %s detected by both networks "
+                 "(%s), %d only by the %s network (%s) and %d only by the %s network (%s)."
+                 % (_count(len(shared), "concept"), "is" if len(shared) == 1 else "are",
+                    _names(shared), len(only_a), la, _names(only_a), len(only_b), lb,
+                    _names(only_b)))
+
+    def scene_share(results):
+        det = sum(r.n_detectors for r in results)
+        return (sum(n for r in results for c, n in r.concept_counts().items()
+                    if is_scene_concept(c)) / det) if det else float("nan")
+    sa, sb = scene_share(ra), scene_share(rb)
+    if np.isfinite(sa) and np.isfinite(sb):
+        if sb > sa:
+            verdict = ("the %s network gives a larger share of its detectors to the scene "
+                       "(%.0f%% against %.0f%%): its units learned what its labels are about"
+                       % (lb, 100 * sb, 100 * sa))
+        elif sb < sa:
+            verdict = ("the %s network gives a smaller share of its detectors to the scene "
+                       "than the %s network (%.0f%% against %.0f%%), although its labels "
+                       "are about the scene" % (lb, la, 100 * sb, 100 * sa))
+        else:
+            verdict = ("both networks give the same share of their detectors to the "
+                       "scene (%.0f%%)" % (100 * sa))
+        parts.append("**What the labels change.** Like the report's ImageNet and Places365 "
+                     "networks, the two differ in the kind of label they were trained on, "
+                     "and %s." % verdict)
+    da, db = (sum(duplicates(r) for r in res) for res in (ra, rb))
+    if da != db:
+        (hi, n_hi), (lo, n_lo) = sorted([(la, da), (lb, db)], key=lambda t: -t[1])
+        parts.append("**Duplicates.** As in the report, not every unit is unique: the %s "
+                     "network has more duplicate units (%d) than the %s network (%d)."
+                     % (hi, n_hi, lo, n_lo))
+    else:
+        parts.append("**Duplicates.** Both networks have %s%s."
+                     % (_count(da, "duplicate unit"),
+                        "" if da == 0 else ": not every unit is unique, as in the report"))
+    return "\n\n".join(parts)
+
+
+def vgg_name(keras_name):
+    """VGG's name of a Keras VGG16 layer ('block5_conv3' -> 'conv5_3'); other names
+    unchanged."""
+    import re
+    m = re.fullmatch(r"block(\d+)_conv(\d+)", str(keras_name))
+    return "conv%s_%s" % m.groups() if m else str(keras_name)
+
+
+def floor_markdown(results, trained, random_label):
+    """Sentences comparing each trained network with its randomised copies (the floor),
+    built from the numbers: detectors per layer and distinct concepts.
+
+    Args:
+        results: dict network label -> [LayerDissection]; a trained network ``t``'s
+            partly randomised copy is the label that starts with ``t + ', '``.
+        trained: the trained networks' labels.
+        random_label: the label of the copy with every layer randomised.
+    Returns:
+        str (Markdown).
+    """
+    full = results[random_label]
+    n_full = sum(r.n_detectors for r in full)
+    out = ["**The floor.** With every layer randomised, %d units of the three layers are "
+           "detectors (mean best IoU per unit %s)." % (n_full, ", ".join(
+               "%.3f at %s" % (r.best_iou.mean(), r.name) for r in full))]
+    for label in trained:
+        res = results[label]
+        part = [k for k in results if k.startswith(label + ", ")]
+        above = [r.name for r, f in zip(res, full) if r.n_detectors > f.n_detectors]
+        text = ("The %s network has more detectors than the fully randomised copy at %s "
+                "(%s against %s)" % (label, "every layer" if len(above) == len(res) else
+                                     "%d of %d layers%s" % (len(above), len(res),
+                                                            (" (" + ", ".join(above) + ")")
+                                                            if above else ""),
+                                     ", ".join(str(r.n_detectors) for r in res),
+                                     ", ".join(str(f.n_detectors) for f in full)))
+        if part:
+            p = results[part[0]]
+            beats = [r.name for r, q in zip(res, p) if r.n_detectors > q.n_detectors]
+            text += ("; against its copy with conv5_1 and above randomised (on top of its "
+                     "trained lower layers: %s detectors, %d distinct concepts against its "
+                     "%d) it has more at %s" % (", ".join(str(q.n_detectors) for q in p),
+                                                len(detected_concepts(p)),
+                                                len(detected_concepts(res)),
+                                                ", ".join(beats) if beats else "no layer"))
+        out.append(text + ".")
+    return " ".join(out)
+
+
+def _best_unit(results, concept):
+    """(IoU, layer name, unit, bound) of the unit of any layer with the largest IoU with
+    ``concept``, and the largest IoU any unit could reach given the areas alone."""
+    best = (-1.0, None, None)
+    bound = 0.0
+    for r in results:
+        j = r.concepts.index(concept)
+        k = int(r.iou[:, j].argmax())
+        if r.iou[k, j] > best[0]:
+            best = (float(r.iou[k, j]), r.name, k)
+        if r.unit_area is not None:
+            bound = max(bound, float(r.iou_bound(concept).max()))
+    return best + (bound,)
+
+
+def scene_concepts_markdown(models, iou_threshold=IOU_THRESHOLD):
+    """A table and a sentence on the scene concepts (the background's textures and the
+    distractors): each network's best IoU with each, and the largest IoU any of its
+    units could reach from the areas alone (a top-quantile mask is small; a texture
+    that covers a third of the probe set cannot be matched by it).
+
+    Args:
+        models: list of (label, [LayerDissection]).
+    Returns:
+        str (Markdown).
+    """
+    concepts = [c for c in models[0][1][0].concepts if is_scene_concept(c)]
+    if not concepts:
+        return "No scene concepts in this probe set."
+    lines = ["| concept | " + " | ".join("%s: best IoU (unit) | %s: largest possible"
+                                         % (label, label) for label, _ in models) + " |",
+             "|" + " --- |" * (1 + 2 * len(models))]
+    bounds = {}
+    for c in concepts:
+        cells = []
+        for label, res in models:
+            value, layer, unit, bound = _best_unit(res, c)
+            bounds[(label, c)] = bound
+            cells += ["%.3f (%s unit %d)" % (value, layer, unit), "%.3f" % bound]
+        lines.append("| %s | %s |" % (c, " | ".join(cells)))
+    out = "\n".join(lines)
+    textures = [c for c in concepts if c != "distractors"]
+    if textures:
+        top = max(bounds[(label, c)] for label, _ in models for c in textures)
+        if top <= iou_threshold:
+            r0 = models[0][1][0]
+            ratio = (min(float(r0.concept_area[r0.concepts.index(c)]) for c in textures)
+                     / max(float(r.unit_area.max()) for _, res in models for r in res))
+            out += ("\n\nNo unit dissected here can be a detector of a background texture at "
+                    "Bau et al.'s quantile: the largest IoU any unit could reach with one, "
+                    "given the area of its top-quantile mask and the texture's, is %.3f, below "
+                    "the detector threshold %.2f, because each texture's masks hold at least "
+                    "%.0f times as many pixels as the largest unit's. So the dissection cannot "
+                    "show a network that learned textures, whatever its labels; the table shows "
+                    "how close each network's best unit comes." % (top, iou_threshold, ratio))
+        else:
+            out += ("\n\nA unit could reach an IoU of up to %.3f with a background texture "
+                    "given the areas alone, above the detector threshold %.2f."
+                    % (top, iou_threshold))
+    return out

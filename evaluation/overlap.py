@@ -64,6 +64,25 @@ def binarize(maps, threshold=CAM_THRESHOLD):
     return m >= float(threshold)
 
 
+def share_inside(masks, truth):
+    """The share of each mask's pixels that lie inside ``truth`` (e.g. the object):
+    |mask and truth| / |mask|.
+
+    Args:
+        masks, truth: bool (H, W) or (N, H, W) of one shape.
+    Returns:
+        float, or float64 (N,); NaN where the mask is empty.
+    """
+    a, t = _as_masks(masks, "masks"), _as_masks(truth, "truth")
+    if a.shape != t.shape:
+        raise ValueError("masks %r and truth %r differ in shape" % (a.shape, t.shape))
+    axes = (-2, -1)
+    area = a.sum(axis=axes).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(area > 0, (a & t).sum(axis=axes) / np.maximum(area, 1), np.nan)
+    return float(out) if out.ndim == 0 else out
+
+
 def iou_table(names, masks_a, masks_b):
     """Rows (name, IoU) per image and the mean (NaNs ignored), for a table.
 

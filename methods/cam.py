@@ -408,7 +408,7 @@ def compare(imgs, model, target_labels, layer=None, methods=None):
 # ---------------------------------------------------------------------------
 def plot_cams(images, maps, titles=None, alpha=0.5, cmap="jet"):
     """A grid: one row per image, its photograph then each method's heat map laid
-    over it.
+    over it; every map is scaled to [0, 1], so one colour bar serves them all.
 
     Args:
         images: uint8 (N, H, W, 3) RGB images.
@@ -427,15 +427,20 @@ def plot_cams(images, maps, titles=None, alpha=0.5, cmap="jet"):
     cols = 1 + len(maps)
     fig, axes = plt.subplots(len(images), cols, figsize=(2.1 * cols, 2.1 * len(images)),
                              squeeze=False)
+    shown = None
     for i, im in enumerate(images):
         axes[i, 0].imshow(im)
         axes[i, 0].set_title(titles[i] if titles else "image %d" % i, fontsize=8)
         for j, (name, m) in enumerate(maps.items(), start=1):
             axes[i, j].imshow(im)
-            axes[i, j].imshow(m[i], cmap=cmap, alpha=alpha, vmin=0, vmax=1)
+            shown = axes[i, j].imshow(m[i], cmap=cmap, alpha=alpha, vmin=0, vmax=1)
             if i == 0:
                 axes[i, j].set_title(name, fontsize=9)
         for ax in axes[i]:
             ax.axis("off")
     fig.tight_layout()
+    if shown is not None:
+        fig.subplots_adjust(right=0.88)
+        cax = fig.add_axes([0.9, 0.3, 0.02, 0.4])
+        fig.colorbar(shown, cax=cax).set_label("scaled map", fontsize=8)
     return fig

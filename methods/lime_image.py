@@ -12,7 +12,8 @@ over ``num_samples`` perturbed images z, in which each superpixel is kept or hid
 explained class and pi_x(z) = sqrt(exp(-d(x, z)^2 / sigma^2)) weighs the samples by
 the cosine distance d between their feature vectors and the instance's (sigma 0.25).
 The superpixels with a positive weight w_j are the explanation's *positive
-superpixels*.
+superpixels* (evidence for the class), those with a negative weight its *negative
+superpixels* (evidence against it: hiding them raises the class probability).
 
 The defaults are the report's settings (seed 002, sheet 4, Task 3): ``top_labels=1,
 hide_color=0, num_features=100000, num_samples=1000, batch_size=10,
@@ -58,6 +59,16 @@ class LimeResult:
     positive: np.ndarray
     seconds: float
     explanation: object
+
+    @property
+    def negative(self):
+        """bool (H, W): the pixels of the superpixels with a negative weight."""
+        return np.isin(self.segments, np.flatnonzero(self.weights < 0))
+
+    @property
+    def weight_map(self):
+        """float (H, W): each pixel's superpixel weight."""
+        return self.weights[self.segments]
 
 
 def softmax(scores):
@@ -198,14 +209,17 @@ def mean_seconds(results):
     return float(np.mean([r.seconds for r in results]))
 
 
-def plot_lime(images, results, titles=None):
-    """Each image with LIME's superpixel boundaries (yellow) and its positive
-    superpixels (green tint), then the positive superpixels alone on grey.
+def plot_lime(images, results, titles=None, cmap="PiYG"):
+    """Each image with LIME's superpixel boundaries (yellow), its positive superpixels
+    tinted green and its negative superpixels tinted pink (the colour map's two ends), then the weight of every
+    superpixel as a heat map (each image's weights divided by its largest |w|, so
+    every map shares one colour bar from -1, against the class, to +1, for it).
 
     Args:
         images: uint8 (N, H, W, 3).
         results: one :class:`LimeResult` per image.
         titles: N titles.
+        cmap: a diverging colour map (negative to positive).
     Returns:
         the matplotlib Figure (two columns per image, up to 4 images a row).
     """
@@ -216,18 +230,25 @@ def plot_lime(images, results, titles=None):
         raise ValueError("%d images but %d LIME results" % (len(images), len(results)))
     per_row = min(4, len(images))
     rows = -(-len(images) // per_row)
-    fig, axes = plt.subplots(rows, 2 * per_row, figsize=(2.0 * 2 * per_row, 2.2 * rows),
+    fig, axes = plt.subplots(rows, 2 * per_row, figsize=(2.0 * 2 * per_row + 0.8, 2.2 * rows),
                              squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
+    shown = None
     for i, (im, r) in enumerate(zip(images, results)):
         a, b = axes[i // per_row, 2 * (i % per_row)], axes[i // per_row, 2 * (i % per_row) + 1]
         tint = im.astype(np.float64) / 255
-        tint[r.positive] = 0.6 * tint[r.positive] + 0.4 * np.array([0.0, 1.0, 0.0])
+        for mask, colour in ((r.positive, plt.get_cmap(cmap)(1.0)[:3]),
+                             (r.negative, plt.get_cmap(cmap)(0.0)[:3])):
+            tint[mask] = 0.6 * tint[mask] + 0.4 * np.array(colour)
         a.imshow(mark_boundaries(tint, r.segments, color=(1, 1, 0)))
         a.set_title(titles[i] if titles else "image %d" % i, fontsize=8)
-        kept = np.where(r.positive[..., None], im, 128).astype(np.uint8)
-        b.imshow(kept)
-        b.set_title("positive superpixels", fontsize=8)
+        scale = float(np.abs(r.weights).max()) or 1.0
+        shown = b.imshow(r.weight_map / scale, cmap=cmap, vmin=-1, vmax=1)
+        b.set_title("weights (max |w| %.2g)" % scale, fontsize=8)
     fig.tight_layout()
+    fig.subplots_adjust(right=0.92)
+    cax = fig.add_axes([0.94, 0.25, 0.012, 0.5])
+    fig.colorbar(shown, cax=cax).set_label("w / max |w|  (green: for, pink: against)",
+                                          fontsize=8)
     return fig

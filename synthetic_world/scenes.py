@@ -74,14 +74,30 @@ ball sits on a tee)."""
 REGION_PARTS = {2: ('roof',), 3: ('bed',)}
 """(class index -> part names) whose masks are regions, not painted pixels."""
 
-SCENE_MASKS = ('distractors',)
+BACKGROUND_KINDS = ('gradient', 'smooth noise', 'stripes')
+"""The background's kinds, in the order of the background stream's first draw (the
+scene-level label of :func:`background_kinds`)."""
+
+SCENE_MASKS = ('distractors',) + BACKGROUND_KINDS
 """Masks of the scene outside the object, returned for every class: ``'distractors'``
 holds the pixels the clutter shapes painted (never touching the object; empty on a
-flat background)."""
+flat background); ``'gradient'``, ``'smooth noise'`` and ``'stripes'`` hold the
+background pixels that show that texture (every pixel outside the object and the
+clutter, under the scene's one kind; all three empty on a flat background)."""
 
 SURROGATE_WIDTHS = (8, 16, 32, 64, 64)
 SURROGATE_DENSE = 128
 SURROGATE_PATH = os.path.join(hw3_env.ROOT, 'models', 'surrogate.h5')
+BACKGROUND_SURROGATE_PATH = os.path.join(hw3_env.ROOT, 'models', 'surrogate_background.h5')
+"""The second surrogate: the same layout trained on a scene-level label (task
+``'stripes'``: is the background striped?) instead of the object's class."""
+
+TASKS = {'object': CLASS_NAMES, 'background': list(BACKGROUND_KINDS),
+         'stripes': ['no stripes', 'stripes']}
+"""Training tasks -> their class names (:func:`task_labels`): ``'object'`` labels a scene
+with its object's class, ``'background'`` with its background's kind, ``'stripes'``
+with whether its background is striped (kind 'stripes' against 'gradient' and
+'smooth noise', which a network of the surrogate's size tells apart only slowly)."""
 
 _MARGIN = 2.0          # pixels kept free around the object
 _ATTEMPTS = 12         # tries to place one distractor without touching the object
@@ -608,10 +624,20 @@ def _random_colour(rng):
     return rng.uniform(0, 255, 3)
 
 
+def _background_kind(rng):
+    """The background's kind (an index into :data:`BACKGROUND_KINDS`): the first draw
+    of the background stream."""
+    return int(rng.integers(len(BACKGROUND_KINDS)))
+
+
 def _background(rng):
-    """A float (64, 64, 3) background: gradient, smooth noise or stripes between two
-    colours at most 100 apart per channel, plus fine noise."""
-    kind = int(rng.integers(3))
+    """A background: gradient, smooth noise or stripes between two colours at most
+    100 apart per channel, plus fine noise.
+
+    Returns:
+        (float (64, 64, 3) image, kind: index into :data:`BACKGROUND_KINDS`).
+    """
+    kind = _background_kind(rng)
     yy, xx = np.mgrid[0:IMAGE_SIZE, 0:IMAGE_SIZE] / float(IMAGE_SIZE - 1)
     a = _random_colour(rng)
     b = np.clip(a + rng.uniform(-100, 100, 3), 0, 255)
@@ -629,7 +655,7 @@ def _background(rng):
         if rng.random() < 0.5:
             t = np.round(t)
     img = a + t[..., None] * (b - a)
-    return img + rng.normal(0, rng.uniform(0, 10), img.shape)
+    return img + rng.normal(0, rng.uniform(0, 10), img.shape), kind
 
 
 def _distractor(rng):
@@ -702,8 +728,9 @@ def render(class_index, rngs, flat_background=None):
     shapes = _DRAW[class_index](rng_obj, rng_detail)
     to_pixels, scale = _pose(rng_obj, class_index, shapes)
     layers = _rasterise(shapes, to_pixels, scale)
+    kind = None
     if flat_background is None:
-        image = _background(rng_bg)
+        image, kind = _background(rng_bg)
         occupied = np.zeros((IMAGE_SIZE, IMAGE_SIZE), bool)
         for _, m, _, _ in layers:    # painted parts and regions: clutter stays clear
             occupied |= m
@@ -715,6 +742,9 @@ def render(class_index, rngs, flat_background=None):
     image = np.clip(np.round(image), 0, 255).astype(np.uint8)
     masks = _paint(image, layers, PARTS[class_index])
     masks['distractors'] = clutter
+    background = ~masks['object'] & ~clutter
+    for k, name in enumerate(BACKGROUND_KINDS):
+        masks[name] = background & (kind == k)
     return image, masks
 
 
@@ -792,19 +822,60 @@ def generate_twins(class_index, n, split, seed=0, start=0, flat_background=None)
     return _generate(TWINS[class_index], class_index, n, split, seed, start, flat_background)
 
 
-def generate_dataset(classes, n_per_class, split, seed=0, start=0):
+def background_kinds(class_index, n, split, seed=0, start=0):
+    """The background kinds of ``generate(class_index, n, split, seed, start)``'s scenes
+    (the scene-level label), read from the first draw of each scene's background stream
+    without rendering it.
+
+    Args:
+        class_index, n, split, seed, start: as for :func:`generate`.
+    Returns:
+        int64 (n,): indices into :data:`BACKGROUND_KINDS`.
+    """
+    class_index = check_class(class_index)
+    split_id = _split_id(split)
+    n, seed, start = _check_int(n, 'n'), _check_int(seed, 'seed'), _check_int(start, 'start')
+    return np.array([_background_kind(_rngs(seed, split_id, class_index, start + j)[1])
+                     for j in range(n)], dtype=np.int64)
+
+
+def check_task(task):
+    """Validate a task name (a key of :data:`TASKS`)."""
+    if task not in TASKS:
+        raise ValueError('task must be one of %s, got %r' % (', '.join(TASKS), task))
+    return task
+
+
+def task_labels(task, class_index, n, split, seed=0, start=0):
+    """The labels of ``generate(class_index, n, split, seed, start)``'s scenes under
+    ``task``: the object's class, or the background's kind.
+
+    Returns:
+        int64 (n,): indices into ``TASKS[task]``.
+    """
+    if check_task(task) == 'object':
+        return np.full(_check_int(n, 'n'), check_class(class_index), dtype=np.int64)
+    kinds = background_kinds(class_index, n, split, seed, start)
+    if task == 'stripes':
+        return (kinds == BACKGROUND_KINDS.index('stripes')).astype(np.int64)
+    return kinds
+
+
+def generate_dataset(classes, n_per_class, split, seed=0, start=0, task='object'):
     """Images and labels of several classes (no masks), class by class.
 
     Args:
         classes: iterable of class indices.
         n_per_class: images per class.
         split, seed, start: as for :func:`generate`.
+        task: the labels' task (:data:`TASKS`): the object's class or the background's kind.
     Returns:
         (images uint8 (N, 64, 64, 3), labels int64 (N,)).
     """
     classes = [check_class(c) for c in classes]
     parts = [generate(c, n_per_class, split, seed, start)[0] for c in classes]
-    labels = np.repeat(np.array(classes, dtype=np.int64), n_per_class)
+    labels = np.concatenate([task_labels(task, c, n_per_class, split, seed, start)
+                             for c in classes] or [np.zeros(0, np.int64)])
     empty = np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8)
     return (np.concatenate(parts) if parts else empty), labels
 
@@ -837,19 +908,20 @@ def surrogate_record(path=None):
 
 
 def build_surrogate(widths=SURROGATE_WIDTHS, dense=SURROGATE_DENSE,
-                    kernel_initializer='glorot_uniform'):
+                    kernel_initializer='glorot_uniform', n_classes=len(CLASS_NAMES)):
     """The surrogate's architecture: the course's VGG16 layout on 64x64 inputs.
 
     Args:
         widths: channels of the five convolution blocks.
         dense: units of the two hidden dense layers.
         kernel_initializer: Keras initializer name.
+        n_classes: output units (10 objects; 3 background kinds for the second surrogate).
     Returns:
         an uncompiled ``keras.models.Sequential`` (37 layers, linear scores).
     """
     import models
     return models.VGG_16(None, input_shape=(3, IMAGE_SIZE, IMAGE_SIZE), widths=tuple(widths),
-                         dense=int(dense), n_classes=len(CLASS_NAMES),
+                         dense=int(dense), n_classes=int(n_classes),
                          kernel_initializer=kernel_initializer)
 
 
@@ -867,11 +939,12 @@ def load_surrogate(path=None):
     """
     import models
     path = path or SURROGATE_PATH
-    widths, dense = SURROGATE_WIDTHS, SURROGATE_DENSE
+    widths, dense, n_classes = SURROGATE_WIDTHS, SURROGATE_DENSE, len(CLASS_NAMES)
     if os.path.exists(record_path(path)):
         rec = surrogate_record(path)
         widths, dense = tuple(rec.get('widths', widths)), rec.get('dense', dense)
-    model = build_surrogate(widths, dense)
+        n_classes = len(rec.get('class_names', CLASS_NAMES))
+    model = build_surrogate(widths, dense, n_classes=n_classes)
     models.load_weights(model, path)
     return model
 
@@ -884,31 +957,35 @@ def predict_scores(model, images, batch_size=100):
         images: uint8 (N, 64, 64, 3).
         batch_size: images per forward pass.
     Returns:
-        float32 (N, 10).
+        float32 (N, n_classes).
     """
     import models
     out = [model.predict(models.preprocess(images[i:i + batch_size], size=IMAGE_SIZE),
                          batch_size=batch_size)
            for i in range(0, len(images), batch_size)]
-    return np.concatenate(out) if out else np.zeros((0, len(CLASS_NAMES)), np.float32)
+    return (np.concatenate(out) if out
+            else np.zeros((0, int(model.output_shape[-1])), np.float32))
 
 
-def heldout_accuracy(model, n_per_class=100, seed=0):
+def heldout_accuracy(model, n_per_class=100, seed=0, task='object'):
     """Accuracy of ``model`` on the 'heldout' split, overall and per class.
 
     Args:
         model: a surrogate model.
-        n_per_class: held-out images per class.
+        n_per_class: held-out images per object class (for either task).
         seed: world seed of the held-out images.
+        task: 'object' (labels: the object's class) or 'background' (its kind).
     Returns:
-        dict with 'overall' (float), 'per_class' (class name -> float) and
-        'confusion' (10x10 list of counts, rows = true class).
+        dict with 'overall' (float), 'per_class' (label name -> float) and
+        'confusion' (list of counts, rows = true label).
     """
-    images, labels = generate_dataset(range(len(CLASS_NAMES)), n_per_class, 'heldout', seed)
+    names = TASKS[check_task(task)]
+    images, labels = generate_dataset(range(len(CLASS_NAMES)), n_per_class, 'heldout', seed,
+                                      task=task)
     pred = predict_scores(model, images).argmax(axis=1)
-    confusion = np.zeros((len(CLASS_NAMES),) * 2, dtype=int)
+    confusion = np.zeros((len(names),) * 2, dtype=int)
     np.add.at(confusion, (labels, pred), 1)
     per_class = {name: float(confusion[i, i] / max(1, confusion[i].sum()))
-                 for i, name in enumerate(CLASS_NAMES)}
+                 for i, name in enumerate(names)}
     return {'overall': float(np.mean(pred == labels)), 'per_class': per_class,
             'confusion': confusion.tolist()}

@@ -11,13 +11,19 @@ scale (layer-sequential unit-variance initialisation, Mishkin & Matas 2016). The
 twin classes (sports car / convertible, pickup / van) differ only in a small region
 and get ``--twin-weight`` times as many training images per epoch as the others.
 
+``--task`` chooses the label (``scenes.TASKS``): ``object`` (the object's class, ten
+classes: the first surrogate, ``models/surrogate.h5``), ``background`` (the background's
+kind: gradient, smooth noise or stripes) or ``stripes`` (whether the background is
+striped: the scene-level label of the second surrogate, ``models/surrogate_background.h5``,
+which ``make surrogate-background`` retrains on the same scenes).
+
 It writes the weights (``models.save_weights``) and a JSON record beside them: seed,
 epochs, data sizes, architecture, held-out accuracy overall and per class (with the
 confusion matrix), wall time, command line and library versions.
 
 Usage::
 
-    python -m synthetic_world.train_surrogate [--epochs 16] [--n-train-per-class 400] [--twin-weight 3]
+    python -m synthetic_world.train_surrogate [--task object] [--epochs 16] [--n-train-per-class 400] [--twin-weight 3]
                                            [--seed 0] [--out models/surrogate.h5]
 """
 import argparse
@@ -37,7 +43,7 @@ from synthetic_world import scenes as synthetic  # noqa: E402
 DEFAULTS = {'epochs': 16, 'n_train_per_class': 400, 'seed': 0, 'batch_size': 32,
             'lr': 1e-3, 'min_lr': 2e-5, 'n_heldout_per_class': 100, 'twin_weight': 3,
             'widths': synthetic.SURROGATE_WIDTHS, 'dense': synthetic.SURROGATE_DENSE,
-            'out': synthetic.SURROGATE_PATH}
+            'out': synthetic.SURROGATE_PATH, 'task': 'object'}
 
 
 def parse_args(argv):
@@ -51,6 +57,8 @@ def parse_args(argv):
         SystemExit: bad options (argparse's usage message).
     """
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('--task', choices=sorted(synthetic.TASKS), default=DEFAULTS['task'],
+                   help="the label: the object's class or the background's kind")
     p.add_argument('--epochs', type=int, default=DEFAULTS['epochs'])
     p.add_argument('--n-train-per-class', type=int, default=DEFAULTS['n_train_per_class'],
                    help='fresh training images per class and epoch')
@@ -95,19 +103,20 @@ def images_per_class(n_per_class, twin_weight):
             for c in range(len(synthetic.CLASS_NAMES))]
 
 
-def training_data(epoch, counts, seed):
+def training_data(epoch, counts, seed, task='object'):
     """Fresh preprocessed training images for one epoch: ``counts[c]`` images of
-    class c, from image ``epoch * counts[c]`` of its 'train' stream on.
+    class c, from image ``epoch * counts[c]`` of its 'train' stream on, labelled
+    for ``task`` (``synthetic.task_labels``).
 
     Returns:
-        (x float32 (N, 3, 64, 64), y one-hot float32 (N, 10)).
+        (x float32 (N, 3, 64, 64), y one-hot float32 (N, n_labels)).
     """
     images, labels = [], []
     for c, n in enumerate(counts):
         images.append(synthetic.generate(c, n, 'train', seed, start=epoch * n)[0])
-        labels.append(np.full(n, c, dtype=np.int64))
+        labels.append(synthetic.task_labels(task, c, n, 'train', seed, start=epoch * n))
     x = models.preprocess(np.concatenate(images), size=synthetic.IMAGE_SIZE)
-    y = np.eye(len(synthetic.CLASS_NAMES), dtype=np.float32)[np.concatenate(labels)]
+    y = np.eye(len(synthetic.TASKS[task]), dtype=np.float32)[np.concatenate(labels)]
     return x, y
 
 
@@ -137,7 +146,8 @@ def unit_variance_init(model, x):
 def build_model(args):
     """The surrogate architecture with He-normal kernels, compiled for training."""
     from keras.optimizers import Adam
-    model = synthetic.build_surrogate(args.widths, args.dense, kernel_initializer='he_normal')
+    model = synthetic.build_surrogate(args.widths, args.dense, kernel_initializer='he_normal',
+                                      n_classes=len(synthetic.TASKS[args.task]))
     model.compile(Adam(lr=args.lr), logits_loss, metrics=['accuracy'])
     return model
 
@@ -175,7 +185,7 @@ def train(args):
     for epoch in range(args.epochs):
         t0 = time.time()
         x, y = training_data(epoch, images_per_class(args.n_train_per_class, args.twin_weight),
-                             args.seed)
+                             args.seed, args.task)
         if epoch == 0:
             unit_variance_init(model, x[rng.choice(len(x), min(len(x), 256), replace=False)])
         lr = lr_at(epoch, args.epochs, args.lr, args.min_lr)
@@ -200,7 +210,7 @@ def make_record(args, history, accuracy, wall_time, argv):
     """The JSON-serialisable training record."""
     counts = images_per_class(args.n_train_per_class, args.twin_weight)
     return {
-        'seed': args.seed, 'epochs': args.epochs,
+        'task': args.task, 'seed': args.seed, 'epochs': args.epochs,
         'n_train_per_class_per_epoch': dict(zip(synthetic.CLASS_NAMES, counts)),
         'n_train_images_total': args.epochs * sum(counts),
         'train_split': 'train',
@@ -209,7 +219,7 @@ def make_record(args, history, accuracy, wall_time, argv):
         'optimizer': 'Adam, cosine decay; softmax cross-entropy on the linear scores',
         'input_shape': [3, synthetic.IMAGE_SIZE, synthetic.IMAGE_SIZE],
         'widths': list(args.widths), 'dense': args.dense,
-        'class_names': synthetic.CLASS_NAMES,
+        'class_names': list(synthetic.TASKS[args.task]),
         'heldout_accuracy': accuracy['overall'],
         'heldout_accuracy_per_class': accuracy['per_class'],
         'heldout_confusion': accuracy['confusion'],
@@ -232,7 +242,8 @@ def main(argv=None):
     args = parse_args(argv)
     t0 = time.time()
     model, history = train(args)
-    accuracy = synthetic.heldout_accuracy(model, args.n_heldout_per_class, seed=0)
+    accuracy = synthetic.heldout_accuracy(model, args.n_heldout_per_class, seed=0,
+                                          task=args.task)
     wall = time.time() - t0
     log('held-out accuracy %.4f  per class %s' % (accuracy['overall'], json.dumps(
         {k: round(v, 3) for k, v in accuracy['per_class'].items()})))

@@ -76,6 +76,53 @@ def test_a_planted_unit_is_labelled_with_its_concept_and_a_constant_unit_with_no
     assert r.n_detectors == 1 and r.concept_counts() == {"square": 1}
     table = dissection.units_table([r], units=(0, 1))
     assert "**square** (IoU 1.00)" in table and "none (-)" in table
+    assert r.unit_area[0] == masks["square"].sum() and r.unit_area[1] == 0
+    np.testing.assert_array_equal(r.concept_area, [masks["square"].sum(), masks["corner"].sum()])
+    assert r.iou_bound("square")[0] == 1.0 and r.iou_bound("square")[1] == 0.0
+    assert r.iou_bound("corner")[0] == pytest.approx(48 / 108)     # 4 of 9 pixels a scene
+
+
+def test_descriptions_csv_has_one_row_per_unit(tmp_path):
+    import csv
+    model = toys.planted_unit_model()
+    x, masks = _squares(12)
+    r = dissection.dissect_layer(model, x, masks, 1, name="planted")
+    path = tmp_path / "sub" / "descriptions.csv"
+    assert dissection.write_descriptions([r, r], str(path)) == 4
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert tuple(rows[0]) == dissection.DESCRIPTION_COLUMNS
+    assert [(row["layer"], int(row["unit"])) for row in rows] == [("planted", 0), ("planted", 1)] * 2
+    assert rows[0]["concept"] == "square" and float(rows[0]["iou"]) == pytest.approx(1.0)
+    assert rows[0]["detector"] == "True"
+    assert rows[1]["concept"] == "" and float(rows[1]["iou"]) == 0.0    # fires everywhere
+    assert rows[1]["detector"] == "False"
+
+
+def _hand_made(name, labels, concepts=("a", "b", "c", "background: stripes")):
+    """A LayerDissection with the given unit labels (None: no detector)."""
+    k = len(labels)
+    iou = np.zeros((k, len(concepts)))
+    for u, lab in enumerate(labels):
+        if lab is not None:
+            iou[u, list(concepts).index(lab)] = 0.5
+    return dissection.LayerDissection(1, name, list(concepts), np.zeros(k), iou, list(labels))
+
+
+def test_shared_and_exclusive_concepts_and_duplicates_on_hand_made_labels():
+    a = [_hand_made("l1", ["a", "a", None]), _hand_made("l2", ["b", None, "a"])]
+    b = [_hand_made("l1", ["b", "c", "c"]), _hand_made("l2", ["background: stripes", None, None])]
+    shared, only_a, only_b = dissection.shared_concepts(a, b)
+    assert (shared, only_a, only_b) == (["b"], ["a"], ["background: stripes", "c"])
+    assert dissection.shared_concepts({"x", "y"}, ["y", "z"]) == (["y"], ["x"], ["z"])
+    assert [dissection.duplicates(r) for r in a] == [1, 0]     # 'a' twice in l1
+    assert [dissection.duplicates(r) for r in b] == [1, 0]
+    text = dissection.comparison_markdown(("A", a), ("B", b))
+    assert "1 concept is detected by both" in text and "2 only by the B network" in text
+    assert "the B network gives a larger share of its detectors to the scene (25% " in text
+    assert "Both networks have 1 duplicate unit:" in text
+    flipped = dissection.comparison_markdown(("B", b), ("A", a))
+    assert "gives a smaller share of its detectors to the scene" in flipped
 
 
 def test_iou_over_the_probe_set_matches_a_brute_force_reference():
@@ -110,9 +157,19 @@ def test_synthetic_probe_set_has_every_part_of_every_class():
     from synthetic_world import scenes as synthetic
     images, labels, masks = dissection.synthetic_probe_set(2)
     assert images.shape == (2 * len(synthetic.CLASS_NAMES), 64, 64, 3)
-    assert len(masks) == sum(len(p) for p in synthetic.PARTS.values())
+    assert len(masks) == (sum(len(p) for p in synthetic.PARTS.values())
+                          + len(synthetic.SCENE_MASKS))
     car = masks["sports car: object"]
     assert car[labels == 1].any() and not car[labels != 1].any()
+    kinds = np.stack([masks["background: " + k] for k in synthetic.BACKGROUND_KINDS])
+    assert (kinds.any(axis=(2, 3)).sum(axis=0) == 1).all()   # one texture per scene
+    objects = np.any([masks["%s: object" % n] for n in synthetic.CLASS_NAMES], axis=0)
+    np.testing.assert_array_equal(kinds.any(axis=0), ~objects & ~masks["distractors"])
+
+
+def test_vgg_names():
+    assert dissection.vgg_name("block5_conv3") == "conv5_3"
+    assert dissection.vgg_name("fc1") == "fc1"
 
 
 def test_bad_probe_sets_are_refused():

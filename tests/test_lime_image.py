@@ -62,6 +62,14 @@ def test_a_seeded_run_repeats_and_its_positive_mask_is_limes(left_half_model):
     _, mask = a.explanation.get_image_and_mask(a.label, positive_only=True,
                                                num_features=10 ** 5, hide_rest=False)
     np.testing.assert_array_equal(a.positive, mask > 0)
+    _, against = a.explanation.get_image_and_mask(a.label, positive_only=False,
+                                                  negative_only=True, num_features=10 ** 5,
+                                                  hide_rest=False)
+    np.testing.assert_array_equal(a.negative, against > 0)
+    assert not (a.positive & a.negative).any()
+    np.testing.assert_array_equal(a.weight_map[a.segments == 0], a.weights[0])
+    fig = lime_image.plot_lime(im[None], [a])        # image, weight map and a colour bar
+    assert len(fig.axes) == 3 and fig.axes[-1].get_ylabel().startswith("w / max |w|")
 
 
 def _quadrants(image):

@@ -10,6 +10,9 @@ from synthetic_world import scenes as S
 FLAT_A = (255, 0, 255)
 FLAT_B = (0, 255, 0)
 ALL = range(len(S.CLASS_NAMES))
+PINNED_SCENES = 'ad87449abf9689fce1482cc187c4bc5e278d23254590136134322ee3c37fb580'
+"""sha256 of scenes 1-2 of every class ('heldout', seed 0) and their part and distractor
+masks, computed with the generator as it was before the background masks were added."""
 
 
 def painted_parts(c):
@@ -109,6 +112,57 @@ def test_distractor_mask_is_the_clutter_painted_in_flat_colours(c):
     for image, m in zip(images, clutter):
         colours = np.unique(image[m], axis=0)
         assert 1 <= len(colours) <= 3                               # one flat colour a shape
+
+
+@pytest.mark.parametrize('c', ALL)
+def test_background_masks_are_the_visible_background_under_the_drawn_kind(c):
+    images, masks = S.generate(c, 12, 'heldout', start=2)
+    kinds = S.background_kinds(c, 12, 'heldout', start=2)
+    visible = ~masks['object'] & ~masks['distractors']
+    for k, name in enumerate(S.BACKGROUND_KINDS):
+        np.testing.assert_array_equal(masks[name], visible & (kinds == k)[:, None, None])
+    assert set(kinds) <= set(range(len(S.BACKGROUND_KINDS)))
+    _, flat = S.generate(c, 3, 'heldout', flat_background=FLAT_A)
+    assert not any(flat[name].any() for name in S.BACKGROUND_KINDS)
+
+
+def test_background_kinds_are_what_the_background_drew():
+    """Kinds read from the background stream's first draw: a gradient varies linearly
+    (each pixel's colour is an affine function of x, y up to fine noise), stripes repeat."""
+    c, n = 7, 30
+    images, masks = S.generate(c, n, 'test')
+    kinds = S.background_kinds(c, n, 'test')
+    assert len(set(kinds.tolist())) == len(S.BACKGROUND_KINDS)     # all three occur
+    yy, xx = np.mgrid[0:64, 0:64]
+    design = np.stack([np.ones(64 * 64), xx.ravel(), yy.ravel()], 1)
+    rgen = [S._rngs(0, S.SPLITS.index('test'), c, i)[1] for i in range(n)]
+    for i in range(n):
+        bg, kind = S._background(rgen[i])
+        assert kind == kinds[i]
+        if kind == 0:                                              # exactly linear + noise
+            resid = bg.reshape(-1, 3) - design @ np.linalg.lstsq(design, bg.reshape(-1, 3),
+                                                                 rcond=None)[0]
+            assert resid.std() <= 10.5
+    # the labels of the 'background' task are these kinds
+    np.testing.assert_array_equal(S.task_labels('background', c, n, 'test'), kinds)
+    np.testing.assert_array_equal(S.task_labels('object', c, 4, 'test'), [c] * 4)
+    np.testing.assert_array_equal(S.task_labels('stripes', c, n, 'test'),
+                                  kinds == S.BACKGROUND_KINDS.index('stripes'))
+    with pytest.raises(ValueError, match='task must be one of'):
+        S.task_labels('scene', c, 2, 'test')
+
+
+def test_scenes_stay_byte_identical_to_before_the_scene_masks():
+    """The images and part masks of earlier calls are pinned (the notebooks' saved
+    outputs depend on them): recording the background's kind draws nothing new."""
+    import hashlib
+    h = hashlib.sha256()
+    for c in ALL:
+        ims, ms = S.generate(c, 2, 'heldout', start=1)
+        h.update(ims.tobytes())
+        for p in S.PARTS[c] + ('distractors',):
+            h.update(ms[p].tobytes())
+    assert h.hexdigest() == PINNED_SCENES
 
 
 @pytest.mark.parametrize('c, region, drawn', [(2, 'roof', ('windshield', 'seats')),
@@ -234,3 +288,53 @@ def test_train_surrogate_main_smoke(tmp_path):
     model = S.load_surrogate(out)
     scores = S.predict_scores(model, S.generate(6, 2, 'test')[0])
     assert scores.shape == (2, 10) and np.isfinite(scores).all()
+
+
+# ---------------------------------------------------------------------------
+# The second surrogate: the same layout trained on the background's kind
+# ---------------------------------------------------------------------------
+def test_background_task_training_is_deterministic(tmp_path):
+    """Two tiny trainings with the same seed write the same weights, bit for bit."""
+    import h5py
+    from synthetic_world import train_surrogate
+    args = ['--task', 'background', '--epochs', '1', '--n-train-per-class', '2',
+            '--twin-weight', '1', '--batch-size', '8', '--widths', '2', '2', '2', '2', '2',
+            '--dense', '4', '--n-heldout-per-class', '1', '--seed', '3']
+    records, weights = [], []
+    for run in ('a', 'b'):
+        out = str(tmp_path / ('%s.h5' % run))
+        records.append(train_surrogate.main(args + ['--out', out]))
+        with h5py.File(out, 'r') as f:
+            arrays = []
+            f.visititems(lambda name, obj: arrays.append((name, obj[()].tobytes()))
+                         if isinstance(obj, h5py.Dataset) else None)
+        weights.append(arrays)
+    assert weights[0] == weights[1] and len(weights[0]) > 0
+    assert records[0]['task'] == 'background'
+    assert records[0]['class_names'] == list(S.BACKGROUND_KINDS)
+    assert records[0]['heldout_confusion'] == records[1]['heldout_confusion']
+    assert S.load_surrogate(str(tmp_path / 'a.h5')).output_shape == (None, 3)
+
+
+@pytest.fixture(scope='module')
+def background_record():
+    return S.surrogate_record(S.BACKGROUND_SURROGATE_PATH)
+
+
+def test_background_record_describes_the_committed_weights(background_record):
+    rec = background_record
+    assert os.path.getsize(S.BACKGROUND_SURROGATE_PATH) <= 5 * 2 ** 20
+    assert rec['task'] == 'stripes' and rec['class_names'] == S.TASKS['stripes']
+    assert tuple(rec['widths']) == tuple(S.SURROGATE_WIDTHS)    # the first one's layout
+    assert rec['dense'] == S.SURROGATE_DENSE
+    assert rec['heldout_accuracy'] >= 0.9
+
+
+def test_committed_background_weights_reproduce_the_recorded_accuracy(background_record):
+    rec = background_record
+    model = S.load_surrogate(S.BACKGROUND_SURROGATE_PATH)
+    assert len(model.layers) == 37 and model.output_shape == (None, len(rec['class_names']))
+    acc = S.heldout_accuracy(model, rec['heldout']['n_per_class'], rec['heldout']['seed'],
+                             task=rec['task'])
+    assert abs(acc['overall'] - rec['heldout_accuracy']) <= 1e-6
+    assert acc['confusion'] == rec['heldout_confusion']
