@@ -25,6 +25,7 @@ words and tables shown beside the figures.
 import numpy as np
 
 from evaluation.measures import reduce_maps
+from synthetic_world.scenes import BACKGROUND_KINDS
 
 __all__ = ["BACKGROUND", "regions_of", "PartProfile", "part_profile", "profile_table",
            "ranking_sentence", "parts_under_peaks", "focus", "list_overlap", "recurring",
@@ -40,7 +41,9 @@ def regions_of(masks, parts=None):
     Args:
         masks: dict name -> bool (N, H, W), as an ImageSet's ``masks`` (must hold
             ``'object'``; ``'distractors'`` is used where present).
-        parts: names to keep, in order (default: every mask); ``'background'`` is
+        parts: names to keep, in order (default: every mask but the background
+            textures' (:data:`synthetic_world.scenes.BACKGROUND_KINDS`), which are
+            concepts of the scene, not regions of an answer); ``'background'`` is
             always added: pixels in neither the object nor the distractors.
     Returns:
         dict name -> bool (N, H, W), in the order given, background last.
@@ -48,7 +51,8 @@ def regions_of(masks, parts=None):
     if not masks or "object" not in masks:
         raise ValueError("masks must be a dict holding an 'object' mask (the synthetic "
                          "world's ImageSet.masks); got %r" % (sorted(masks or {}),))
-    names = list(masks) if parts is None else list(parts)
+    names = ([p for p in masks if p not in BACKGROUND_KINDS] if parts is None
+             else list(parts))
     missing = [p for p in names if p not in masks and p != BACKGROUND]
     if missing:
         raise ValueError("no mask named %s; available: %s" % (missing, sorted(masks)))

@@ -27,6 +27,13 @@ def test_regions_background_excludes_object_and_distractors():
     assert np.array_equal(regions["background"], ~masks["object"] & ~masks["distractors"])
 
 
+def test_background_textures_are_left_out_unless_named():
+    masks = scene()
+    masks["stripes"] = ~masks["object"]
+    assert "stripes" not in E.regions_of(masks)
+    assert list(E.regions_of(masks, ["a", "stripes"])) == ["a", "stripes", "background"]
+
+
 def test_map_inside_one_region_scores_one_over_its_area():
     masks = scene()
     maps = np.where(masks["a"], 2.0, 0.0)
