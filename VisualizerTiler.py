@@ -1,14 +1,28 @@
-"""Drawing explanations: scale an image by its attribution map, and tile several
-images side by side with titles.
+"""Drawing explanations: attribution heat maps over their images, and several of them
+tiled side by side with titles.
 
 The handout (3.3) projects explanations back to the pixels "by scaling pixels of the
 original image accordingly": ``AttributionMask`` does that with the mean absolute
 attribution over colour channels, clipped at a high percentile so a few extreme
-pixels do not wash out the rest.
+pixels do not wash out the rest (``style='mask'``). A scaled pixel cannot show
+attribution on a dark object (black times anything is black), so the tiles draw by
+default a heat map of the attribution (``style='heat'``): one colour map
+(:data:`HEAT_CMAP`) over a grey copy of the image, whose dark and light objects both stay
+visible, with a colour bar. Maps compared side by side share one colour scale
+(``scale='shared'``, one colour bar), or each carries its own colour bar and the figure
+says so (``scale='each'``). Every drawn panel keeps a frame, so a near-empty map still
+shows where the image ends.
 """
 import hw3_env  # noqa: F401
 
 import numpy as np
+
+HEAT_CMAP = "inferno"
+"""The colour map of every attribution heat map (one method, one colour map)."""
+
+SIGNS = ("positive", "negative", "absolute")
+_SIGN_LABEL = {"positive": "positive attribution", "negative": "negative attribution (magnitude)",
+               "absolute": "|attribution|"}
 
 
 def attribution_map(attribution, percentile=99.0, positive_only=False):
@@ -39,6 +53,135 @@ def attribution_map(attribution, percentile=99.0, positive_only=False):
     return np.clip(a / top, 0, 1).astype(np.float32)
 
 
+def heat_values(attribution, sign="positive"):
+    """The (H, W) map a heat map shows, in the attribution's own units.
+
+    The sum over colour channels (what :func:`evaluation.evidence.part_profile`
+    measures), then its positive part, the magnitude of its negative part, or its
+    magnitude.
+
+    Args:
+        attribution: (3, H, W), (1, 3, H, W) or (H, W).
+        sign: ``'positive'``, ``'negative'`` or ``'absolute'``.
+    Returns:
+        float64 (H, W), >= 0.
+    """
+    if sign not in SIGNS:
+        raise ValueError("sign must be one of %s, got %r" % (list(SIGNS), sign))
+    from evaluation.measures import reduce_maps
+    a = np.asarray(attribution, dtype=np.float64)
+    if a.ndim in (2, 3):
+        a = a[None]
+    if a.ndim != 4 and a.ndim != 3 or len(a) != 1:
+        raise ValueError("attribution must be (3, H, W) or (H, W), got %r"
+                         % (np.shape(attribution),))
+    a = reduce_maps(a)[0]
+    return {"positive": np.maximum(a, 0), "negative": np.maximum(-a, 0),
+            "absolute": np.abs(a)}[sign]
+
+
+def color_limit(maps, percentile=99.0):
+    """The top of a colour scale: the ``percentile`` of the maps' values pooled (one
+    scale for maps compared side by side); 1 when they are all zero.
+
+    Args:
+        maps: one (H, W) map or a sequence of them (non-negative).
+    Returns:
+        float > 0.
+    """
+    if not 0 < percentile <= 100:
+        raise ValueError("percentile must be in (0, 100], got %r" % (percentile,))
+    values = np.concatenate([np.ravel(m) for m in (maps if isinstance(maps, (list, tuple))
+                                                   else [maps])])
+    top = float(np.percentile(values, percentile)) if values.size else 0.0
+    if top <= 0:
+        top = float(values.max()) if values.size else 0.0
+    return top if top > 0 else 1.0
+
+
+def grey_backdrop(image, low=0.3, high=0.95):
+    """A grey copy of an RGB image with its luminance mapped into [low, high]: black
+    objects become dark grey and white ones light grey, so both stay visible under a
+    translucent heat map.
+
+    Args:
+        image: uint8 (H, W, 3) (or floats in [0, 1]).
+    Returns:
+        float (H, W, 3) in [low, high].
+    """
+    img = np.asarray(image, dtype=np.float64)
+    if img.ndim != 3 or img.shape[2] != 3:
+        raise ValueError("image must be (H, W, 3) RGB, got %r" % (img.shape,))
+    if img.max() > 1.0:
+        img = img / 255.0
+    lum = img @ np.array([0.299, 0.587, 0.114])
+    return np.repeat((low + (high - low) * lum)[..., None], 3, axis=2)
+
+
+def heat_rgba(heat, vmax, cmap=HEAT_CMAP):
+    """RGBA colours of a heat map: the colour map at ``heat / vmax``, opacity rising with
+    the value (transparent at 0, 0.85 at ``vmax`` and above)."""
+    import matplotlib
+    v = np.clip(np.asarray(heat, dtype=np.float64) / float(vmax), 0, 1)
+    rgba = matplotlib.colormaps[cmap](v)
+    rgba[..., 3] = 0.85 * np.sqrt(v)
+    return rgba
+
+
+def _frame(ax):
+    """Keep a thin frame (near-empty panels still show the image's extent), no ticks."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(True)
+        spine.set_color("0.55")
+        spine.set_linewidth(0.8)
+
+
+def _scalar_mappable(vmax, cmap=HEAT_CMAP):
+    import matplotlib
+    return matplotlib.cm.ScalarMappable(norm=matplotlib.colors.Normalize(0, vmax), cmap=cmap)
+
+
+def draw_heat(heat, image=None, ax=None, vmax=None, title=None, colorbar=True,
+              label="positive attribution", cmap=HEAT_CMAP):
+    """One heat map panel: ``heat`` in one colour map over a grey copy of ``image``.
+
+    Args:
+        heat: (H, W) non-negative map (:func:`heat_values`).
+        image: the RGB image (H, W, 3) under it, or None (the map alone).
+        ax: the matplotlib Axes to draw in (default: a new figure).
+        vmax: top of the colour scale (default :func:`color_limit` of this map).
+        title: the panel's title.
+        colorbar: draw this panel's colour bar.
+        label: the colour bar's label.
+    Returns:
+        the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+    heat = np.asarray(heat, dtype=np.float64)
+    if heat.ndim != 2:
+        raise ValueError("heat must be an (H, W) map, got %r" % (heat.shape,))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.2, 2.6), layout="constrained")
+    vmax = color_limit(heat) if vmax is None else float(vmax)
+    if image is not None:
+        if np.shape(image)[:2] != heat.shape:
+            raise ValueError("image %r and heat map %r differ in size"
+                             % (np.shape(image)[:2], heat.shape))
+        ax.imshow(grey_backdrop(image), interpolation="nearest")
+        ax.imshow(heat_rgba(heat, vmax, cmap), interpolation="nearest")
+    else:
+        ax.imshow(heat, cmap=cmap, vmin=0, vmax=vmax, interpolation="nearest")
+    _frame(ax)
+    if title:
+        ax.set_title(title, fontsize=9)
+    if colorbar:
+        ax.figure.colorbar(_scalar_mappable(vmax, cmap), ax=ax, fraction=0.046, pad=0.03,
+                           label=label)
+    return ax.figure
+
+
 class AttributionMask(object):
     """Scale an RGB image by its attribution map (handout 3.3).
 
@@ -63,11 +206,14 @@ class AttributionMask(object):
 
 
 class VisualizerTiler(object):
-    """Several images side by side, with titles, as one matplotlib figure.
+    """Several images and heat maps side by side, with titles, as one matplotlib figure.
+
+    Heat maps added with :meth:`add_heat` that share one ``vmax`` get one colour bar for
+    the figure; otherwise each gets its own, and the figure says the scales differ.
 
     Args:
-        ncols: images per row.
-        size: inches per image.
+        ncols: panels per row.
+        size: inches per panel.
     """
 
     def __init__(self, ncols=4, size=2.6):
@@ -77,12 +223,34 @@ class VisualizerTiler(object):
         self.suptitle = None
 
     def add(self, image, title=""):
-        """Queue an RGB image (H, W, 3) uint8 or an (H, W) map in [0, 1]."""
-        self.items.append((np.asarray(image), str(title)))
+        """Queue an RGB image (H, W, 3) uint8, or an (H, W) map in [0, 1] (drawn as a
+        heat map on the scale 0..1 with a colour bar)."""
+        image = np.asarray(image)
+        if image.ndim == 2:
+            return self.add_heat(image, title, vmax=1.0, label="map / its clip point")
+        self.items.append({"kind": "image", "data": image, "title": str(title)})
         return self
 
+    def add_heat(self, heat, title="", image=None, vmax=None, label="positive attribution"):
+        """Queue a heat map (H, W) >= 0, drawn over a grey copy of ``image`` if given.
+
+        Args:
+            vmax: top of its colour scale (default: its own :func:`color_limit`).
+            label: what the colour bar measures.
+        """
+        heat = np.asarray(heat, dtype=np.float64)
+        self.items.append({"kind": "heat", "data": heat, "title": str(title), "image": image,
+                           "vmax": color_limit(heat) if vmax is None else float(vmax),
+                           "label": label})
+        return self
+
+    def shared_scale(self):
+        """True when every queued heat map has the same colour scale (and label)."""
+        heats = [it for it in self.items if it["kind"] == "heat"]
+        return len({(it["vmax"], it["label"]) for it in heats}) <= 1
+
     def figure(self, suptitle=None):
-        """Draw the queued images; returns the matplotlib Figure."""
+        """Draw the queued panels; returns the matplotlib Figure."""
         import matplotlib.pyplot as plt
         if not self.items:
             raise ValueError("nothing to draw: add() images first")
@@ -90,17 +258,31 @@ class VisualizerTiler(object):
         n = len(self.items)
         cols = min(self.ncols, n)
         rows = (n + cols - 1) // cols
-        fig, axes = plt.subplots(rows, cols, figsize=(self.size * cols, self.size * rows + 0.4),
-                                 squeeze=False)
-        for ax in axes.ravel():
+        shared = self.shared_scale()
+        heats = [it for it in self.items if it["kind"] == "heat"]
+        extra = 0.8 if heats else 0.0
+        fig, axes = plt.subplots(rows, cols, squeeze=False, layout="constrained",
+                                 figsize=(self.size * cols + extra + (0 if shared else 0.6 * cols),
+                                          self.size * rows + (0.45 if suptitle else 0.1)))
+        for ax in axes.ravel()[n:]:
             ax.axis("off")
-        for ax, (img, title) in zip(axes.ravel(), self.items):
-            ax.imshow(img, cmap="inferno" if img.ndim == 2 else None, vmin=0,
-                      vmax=1 if img.ndim == 2 else None)
-            ax.set_title(title, fontsize=9)
-        fig.tight_layout()
+        heat_axes = []
+        for ax, it in zip(axes.ravel(), self.items):
+            if it["kind"] == "image":
+                ax.imshow(it["data"], interpolation="nearest")
+                _frame(ax)
+                ax.set_title(it["title"], fontsize=9)
+            else:
+                draw_heat(it["data"], it["image"], ax=ax, vmax=it["vmax"], title=it["title"],
+                          colorbar=not shared, label=it["label"])
+                heat_axes.append(ax)
+        if heat_axes and shared:
+            fig.colorbar(_scalar_mappable(heats[0]["vmax"]), ax=heat_axes, shrink=0.9,
+                         label=heats[0]["label"] + (" (one scale for all maps)"
+                                                    if len(heat_axes) > 1 else ""))
+        elif heat_axes:
+            fig.supxlabel("each map has its own colour scale (see its colour bar)", fontsize=9)
         if suptitle:
-            fig.subplots_adjust(top=1 - 0.45 / fig.get_figheight())
             fig.suptitle(suptitle, fontsize=11)
         return fig
 
@@ -119,57 +301,102 @@ class VisualizerTiler(object):
         plt.show()
 
 
+SCALES = ("shared", "each")
+STYLES = ("heat", "mask")
+
+
+def _check_style(style, scale):
+    if style not in STYLES:
+        raise ValueError("style must be one of %s, got %r" % (list(STYLES), style))
+    if scale not in SCALES:
+        raise ValueError("scale must be one of %s, got %r" % (list(SCALES), scale))
+
+
+def _add_maps(tiler, images, attributions, titles, percentile, sign, style, scale):
+    """Queue one panel per (image, attribution): a heat map (one scale for all when
+    ``scale='shared'``) or the handout's scaled image."""
+    if style == "mask":
+        mask = AttributionMask(percentile, sign == "positive")
+        for img, attr, title in zip(images, attributions, titles):
+            tiler.add(mask(attr, img), title)
+        return tiler
+    heats = [heat_values(a, sign) for a in attributions]
+    vmax = color_limit(heats, percentile) if scale == "shared" else None
+    for img, heat, title in zip(images, heats, titles):
+        tiler.add_heat(heat, title, image=img, label=_SIGN_LABEL[sign],
+                       vmax=vmax if vmax is not None else color_limit(heat, percentile))
+    return tiler
+
+
 def tile_attributions(images, attributions, titles=None, ncols=4, percentile=99.0,
-                      positive_only=False, originals=False, suptitle=None):
-    """Show each image scaled by its attribution map, side by side.
+                      positive_only=False, originals=False, suptitle=None, style="heat",
+                      scale="shared"):
+    """Show each image's attribution side by side.
 
     Args:
         images: uint8 (N, H, W, 3) RGB images.
         attributions: (N, 3, H, W) pixel attributions.
         titles: N titles (optional).
+        percentile: the colour scale's top is this percentile of the maps' values.
+        positive_only: the positive part of the attribution (summed over colour
+            channels) instead of its magnitude.
         originals: also show each unscaled image before its explanation.
+        suptitle: the figure's title.
+        style: ``'heat'`` (a heat map over a grey copy of the image, with a colour
+            bar) or ``'mask'`` (the image scaled by the map, handout 3.3).
+        scale: ``'shared'`` (one colour scale for all maps) or ``'each'``.
     Returns:
-        the VisualizerTiler (call ``.show()`` or ``.save(path)``).
+        the VisualizerTiler (call ``.show()``, ``.figure()`` or ``.save(path)``).
     """
     if len(images) != len(attributions):
         raise ValueError("got %d images but %d attributions" % (len(images), len(attributions)))
-    mask = AttributionMask(percentile, positive_only)
+    _check_style(style, scale)
     tiler = VisualizerTiler(ncols=ncols)
     tiler.suptitle = suptitle
     titles = titles or [""] * len(images)
-    for img, attr, title in zip(images, attributions, titles):
-        if originals:
+    sign = "positive" if positive_only else "absolute"
+    if originals:
+        for img, attr, title in zip(images, attributions, titles):
             tiler.add(img, "input")
-        tiler.add(mask(attr, img), title)
-    return tiler
+            _add_maps(tiler, [img], [attr], [title], percentile, sign, style, scale)
+        if scale == "shared" and style == "heat":   # one scale across all the maps
+            vmax = color_limit([it["data"] for it in tiler.items if it["kind"] == "heat"],
+                               percentile)
+            for it in tiler.items:
+                if it["kind"] == "heat":
+                    it["vmax"] = vmax
+        return tiler
+    return _add_maps(tiler, images, attributions, titles, percentile, sign, style, scale)
 
 
 def tile_neuron_maps(images, explanations, labels, image_title="image", percentile=99.0,
-                     positive_only=True):
-    """The images in a first row, then one row per neuron: every image scaled by that
-    neuron's pixel attribution (handout 3.3); by default its positive part, the pixels
-    that raise the neuron's activation.
+                     positive_only=True, style="heat", scale="shared"):
+    """The images in a first row, then one row per neuron: that neuron's pixel
+    attribution (handout 3.3) on every image; by default its positive part, the pixels
+    that raise the neuron's activation, as a heat map on one colour scale for all rows.
 
     Args:
         images: uint8 (N, H, W, 3).
         explanations: one ExplanationData per neuron, attribution (N, 3, H, W).
         labels: one title per neuron (used for its row).
         image_title: title prefix of the first row.
+        style, scale: as :func:`tile_attributions`.
     Returns:
         the VisualizerTiler (N columns).
     """
     if len(explanations) != len(labels):
         raise ValueError("got %d explanations but %d labels" % (len(explanations), len(labels)))
-    mask = AttributionMask(percentile, positive_only)
+    _check_style(style, scale)
     tiler = VisualizerTiler(ncols=len(images))
     for i, img in enumerate(images):
         tiler.add(img, "%s %d" % (image_title, i))
-    for data, label in zip(explanations, labels):
+    for data in explanations:
         if len(data.attribution) != len(images):
             raise ValueError("each explanation needs one attribution per image")
-        for img, attr in zip(images, data.attribution):
-            tiler.add(mask(attr, img), label)
-    return tiler
+    attributions = [a for data in explanations for a in data.attribution]
+    titles = [label for label in labels for _ in images]
+    return _add_maps(tiler, list(images) * len(explanations), attributions, titles, percentile,
+                     "positive" if positive_only else "absolute", style, scale)
 
 
 # ---------------------------------------------------------------------------

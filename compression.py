@@ -118,7 +118,7 @@ def class_influence(explanation_slice, x_influence, c, by="max", baseline=None,
         raise ValueError("by must be one of %s, got %r" % (list(BY), by))
     data = explanation_slice.absolute(c).explain_class(
         x_influence, baseline=baseline,
-        desc="influence on %s" % (name or _class_label(_names(explanation_slice), c)))
+        desc="attribution to %s" % (name or _class_label(_names(explanation_slice), c)))
     return channel_scores(data.attribution, by), data
 
 

@@ -141,38 +141,6 @@ def report(world=None, n=20, steps=32, randomized_layers=RANDOMIZED_LAYERS, verb
     return out
 
 
-def part_summary(world, image_set, explanations, neurons, labels, part):
-    """Markdown sentence scoring neuron maps against a part's ground-truth mask.
-
-    Args:
-        world: the World (masks exist only in the synthetic world).
-        image_set: the ImageSet the maps were drawn on (with ``masks``).
-        explanations: one ExplanationData per neuron, attribution (N, 3, H, W).
-        neurons: the neuron indices; labels: a word for each ('absolute', ...).
-        part: the mask to score against, e.g. 'roof'.
-    Returns:
-        a Markdown string.
-    """
-    if not image_set.masks or part not in image_set.masks:
-        return ("*Ground truth:* part masks exist only in the synthetic world; here the maps "
-                "above are read by eye.")
-    rows, ratios = [], []
-    for data, n, label in zip(explanations, neurons, labels):
-        r_part = mean_localisation(data.attribution, image_set.masks[part])
-        r_obj = mean_localisation(data.attribution, image_set.masks["object"])
-        ratios.append(r_part)
-        rows.append("the %s neuron %d puts **%.1f x** chance of its positive pixel "
-                    "attribution on the %s (%.1f x on the whole object)"
-                    % (label, n, r_part, part, r_obj))
-    text = ("*Ground truth (synthetic world, %d images, localisation ratio: share of "
-            "positive attribution inside the true mask / the mask's share of the image; "
-            "1 x is chance):* %s." % (len(image_set), "; ".join(rows)))
-    if len(ratios) > 1:
-        best = int(np.nanargmax(ratios))
-        text += " The %s neuron is the more concentrated on the %s." % (labels[best], part)
-    return text
-
-
 def _heldout(cls, n):
     """(images, masks) of ``n`` held-out synthetic images of class ``cls``."""
     from synthetic_world import scenes as synthetic

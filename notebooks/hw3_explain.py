@@ -42,6 +42,7 @@ WORLD = "synthetic"   # "imagenet" (VGG16 + real photos, downloads) or "syntheti
 STEPS = 50            # m, the number of Riemann steps of the path integral (IG eq. 3)
 N_IMAGES = None       # images per class-level set; None: all the world provides
 GRID = None           # Part IV grid of kept top/bottom channels; None: 0, 1, 2, 4, ..., all
+IMAGE_LIST = "extra_credit_images.txt"   # 6.3: the text file listing the images used
 
 # %%
 import hw3_env  # Keras on Theano, channels first, float32: must come first
@@ -51,12 +52,12 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 import compression
-from evaluation import ground_truth
+from evaluation import evidence, ground_truth, hw3_answers
 import models
 import test_data
 from AumannShapley import AumannShapley
 from Explanation import Explanation, explain_neurons, most_influential, top_neurons
-from VisualizerTiler import attribution_map, tile_attributions, tile_neuron_maps
+from VisualizerTiler import tile_attributions, tile_neuron_maps
 
 np.random.seed(0)
 # %matplotlib inline
@@ -141,16 +142,14 @@ starfish = world.image_set("starfish", limit=N_IMAGES)
 x_star = world.preprocess(starfish.images)
 c_star = world.classes["starfish"]
 scores = model.predict(x_star[:1])[0]
-print("first instance: top-3 classes", [(names[i], round(float(scores[i]), 2))
-                                        for i in np.argsort(-scores)[:3]])
+print("first instance: the 3 highest class scores (linear outputs, not probabilities):",
+      [(names[i], round(float(scores[i]), 2)) for i in np.argsort(-scores)[:3]])
 
 # tolerance: the method raises the resolution until the completeness gap is below 5%
 ig_method = AumannShapley(resolution=STEPS, tolerance=0.05, max_resolution=8 * STEPS)
 ig = Explanation(model, ig_method).for_input().absolute(c_star).explain(x_star[:1])
-tiler = tile_attributions(starfish.images[:1], ig.attribution, ["IG toward %s" % names[c_star]],
-                          originals=True)
-tiler.add(attribution_map(ig.attribution[0], positive_only=True), "positive IG (heat map)")
-tiler.show()
+tile_attributions(starfish.images[:1], ig.attribution, ["positive IG toward %s" % names[c_star]],
+                  originals=True, positive_only=True).show()
 
 
 # %% [markdown]
@@ -160,8 +159,7 @@ tiler.show()
 # itself, up to $8\times$`STEPS`, and evaluates only the new points (the right Riemann sum at
 # $2m$ steps contains the $m$ points already evaluated).
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print("attribution has the input's shape:", ig.attribution.shape == x_star[:1].shape)
 print("completeness: |sum IG - (Q(x) - Q(x'))| < 5% of Q(x) - Q(x'):",
       bool(ig_method.last_relative_gap[0] < 0.05))
@@ -178,8 +176,9 @@ print("steps used: %d (%d path points evaluated), completeness gap: %.4f (%.2f%%
 # (distribution of interest: that instance, via its path from the zero slice) and for the
 # class starfish (distribution of interest: all starfish images; the class explanation is the
 # mean of the instance attributions). A neuron (channel) is ranked by the **max** of its
-# spatial attribution map (handout 3.2). Each of the top 3 neurons is drawn on the first
-# instance by attributing its summed activation to the pixels (handout 3.3).
+# spatial *attribution* map (with the difference term; handout 3.2). Each of the top 3 neurons
+# is drawn on the first instance by attributing its summed activation to the pixels (handout
+# 3.3).
 
 # %%
 q_star = conv4_1.absolute(c_star)
@@ -187,36 +186,52 @@ inst = q_star.explain(x_star[:1])
 cls = q_star.explain_class(x_star)
 top_inst, _ = top_neurons(inst.attribution[0], k=10)
 top_cls, _ = top_neurons(cls.attribution, k=10)
+overlap = evidence.list_overlap(top_inst, top_cls)
 print("10 most influential conv4_1 neurons, first starfish:", top_inst.tolist())
 print("10 most influential conv4_1 neurons, class starfish:", top_cls.tolist())
-print("shared by both lists:", sorted(set(top_inst) & set(top_cls)))
+print("shared by both lists:", overlap["shared"])
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print("slice attribution shape:", inst.attribution.shape[1:] == conv4_1.shape,
       "| class explanation shape:", cls.attribution.shape == conv4_1.shape)
 print("10 distinct neurons in each list:", len(set(top_inst)) == len(set(top_cls)) == 10)
 
+# %% [markdown]
+# The six neuron maps share one colour scale (each is the pixel attribution of one neuron's
+# summed activation, in activation units); the IG map of 5.1 has its own (score units).
+
 # %%
-for title, neurons in (("instance", top_inst[:3]), ("class", top_cls[:3])):
-    maps = explain_neurons(expl, models.CONV4_1, neurons, x_star[:1])
-    tile_attributions(np.repeat(starfish.images[:1], 3, axis=0),
-                      np.concatenate([m.attribution for m in maps]),
-                      ["neuron %d" % n for n in neurons], positive_only=True,
-                      suptitle="Top 3 conv4_1 neurons (%s explanation) drawn on the first starfish"
-                      % title).show()
+star_neurons = [("instance", n) for n in top_inst[:3]] + [("class", n) for n in top_cls[:3]]
+star_maps = explain_neurons(expl, models.CONV4_1, [n for _, n in star_neurons], x_star[:1])
+tile_attributions(np.repeat(starfish.images[:1], len(star_maps), axis=0),
+                  np.concatenate([m.attribution for m in star_maps]),
+                  ["%s list: neuron %d" % (kind, n) for kind, n in star_neurons], ncols=3,
+                  positive_only=True,
+                  suptitle="Top 3 conv4_1 neurons of the instance (first row) and class (second "
+                  "row) explanations, drawn on the first %s" % names[c_star]).show()
 
 # %% [markdown]
 # **How do the internal-neuron explanations compare with Integrated Gradients?** Integrated
 # Gradients answers "which pixels made this the starfish score" in one map that mixes every
 # feature the network used. The neuron explanations factor that answer: each influential
 # conv4_1 neuron is a feature the network computes, and its pixel map shows where in the image
-# that feature is found. The top neurons' maps are more focused than the IG map, each lighting up
-# a part (an arm, the centre, the texture of the skin or the edge against the background) that
-# IG shows only as part of the whole object. The instance and class lists overlap but are not
-# equal: the class explanation ranks the features that matter for starfish in general, the
-# instance explanation those that matter for this photograph. Class-level top neurons are the
-# more reliable description of the concept "starfish"; instance-level ones explain one decision.
+# that feature is found. If the factoring separates the features, the neuron maps are more
+# concentrated than the IG map, each on a part of the object. Whether they are is measured
+# below, for the IG map of 5.1 and each neuron map above, and the answer is written from those
+# numbers. The instance and class lists need not be equal: the class explanation ranks the
+# features that matter for starfish in general, the instance explanation those that matter for
+# this image. Class-level top neurons are the more reliable description of the concept
+# "starfish"; instance-level ones explain one decision.
+
+# %%
+star_masks = ({k: v[:1] for k, v in starfish.masks.items()} if starfish.masks else None)
+ig_evidence = hw3_answers.measure(ig.attribution, star_masks)
+neuron_evidence = {"%s list: neuron %d" % (kind, n): hw3_answers.measure(m.attribution, star_masks)
+                   for (kind, n), m in zip(star_neurons, star_maps)}
+display(Markdown(hw3_answers.evidence_table(dict({"IG (5.1)": ig_evidence}, **neuron_evidence))))
+display(Markdown(hw3_answers.neurons_vs_ig(ig_evidence, neuron_evidence,
+                                           hw3_answers.object_parts(star_masks), names[c_star],
+                                           overlap)))
 
 # %% [markdown]
 # # Part III: Comparative explanations
@@ -231,7 +246,8 @@ for title, neurons in (("instance", top_inst[:3]), ("class", top_cls[:3])):
 #
 # Distributions of interest: for the absolute query "sports car", the `sports_cars` images; for
 # the comparative query "sports car vs convertible", `sports_cars` and `convertibles` together.
-# The most influential neuron of each is drawn on the three `test_sports_cars`.
+# Each query's most influential neuron (by the max of its class attribution map) is drawn on
+# the three `test_sports_cars`, all maps on one colour scale.
 
 # %%
 sc, cv = world.classes["sports_car"], world.classes["convertible"]
@@ -245,8 +261,7 @@ x_cars, x_conv, x_test = (world.preprocess(s.images) for s in (cars, convertible
 print("most influential conv4_1 neuron, %s:" % names[sc], n_abs)
 print("most influential conv4_1 neuron, %s vs %s:" % (names[sc], names[cv]), n_comp)
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 one = x_test[:1]
 difference = conv4_1.absolute(sc).explain(one).attribution - conv4_1.absolute(cv).explain(one).attribution
 direct = conv4_1.comparative(sc, cv).explain(one).attribution
@@ -260,37 +275,36 @@ tiler = tile_neuron_maps(test_cars.images, car_maps,
                           "vs %s: neuron %d" % (names[cv], n_comp)], "test sports car")
 tiler.show("Most influential conv4_1 neuron of each query, drawn on the test sports cars")
 
-# %%
-display(Markdown(ground_truth.part_summary(world, test_cars, car_maps, [n_abs, n_comp],
-                                           ["absolute", "comparative"], "roof")))
-
 # %% [markdown]
 # **What is the difference between the two explanations, and what concept does each reveal?**
 # The absolute query asks what makes the network say "sports car" rather than any other class;
 # its top neuron is the feature the sports-car score leans on most over sports-car images, and
 # nothing stops that feature from being shared with convertibles (the body, the wheels, the
 # outline of a car): such a neuron explains *car* more than *sports car*. The comparative query
-# subtracts the convertible score, so every feature the two classes share cancels and what
-# remains is what separates them: the closed roof, the cabin and its side windows, which a sports
-# car has and a convertible lacks. On photographs one therefore expects the absolute neuron to
-# light up the car as a whole and the comparative neuron the roof line. In the synthetic world
-# the cell above measures both against the true roof mask. There the roof is the *only*
-# systematic difference between a sports car and its twin convertible (everything else is drawn
-# from one distribution), so the sports-car score itself depends on the roof and the absolute
-# neuron can concentrate on it as well; the comparative query is the one designed to isolate it,
-# since the features the twins share cancel in $s_{\text{sports car}} - s_{\text{convertible}}$.
-# Neuron maps show positive attribution: the pixels that raise the neuron's activation.
-#
+# subtracts the convertible score, so every feature the two classes share cancels in
+# $s_{\text{sports car}} - s_{\text{convertible}}$ and what remains is what separates them: on
+# real cars, the closed roof and the cabin, which a sports car has and a convertible lacks.
+# That is what the comparative query is designed to reveal; what the two neurons' maps above
+# actually show is measured below (neuron maps show positive attribution: the pixels that raise
+# the neuron's activation), and the answer is written from the numbers.
+
+# %%
+car_evidence, answer = hw3_answers.comparative_section(car_maps, test_cars.masks, (n_abs, n_comp),
+                                                      (names[sc], names[cv]), region="roof")
+display(Markdown(answer))
+display(Markdown(hw3_answers.world_note(world.name, "sports_car")))
+
+# %% [markdown]
 # ## 6.3 Extra credit: a similar pair
 #
-# The same two queries for a second pair of similar classes (in the ImageNet world beagle vs
-# English foxhound, 50 ILSVRC2012 validation images each; in the synthetic world pickup vs van,
-# which share the cab and differ in the open bed vs the closed cargo box).
+# The same two queries for a second pair of similar classes of the world, named below, with the
+# list of images used written to a text file (the handout's deliverable).
 
 # %%
 a, b = world.classes["similar_a"], world.classes["similar_b"]
 set_a = world.image_set("similar_a", limit=N_IMAGES)
 set_b = world.image_set("similar_b", limit=N_IMAGES)
+display(Markdown(hw3_answers.pair_note(world.name, names[a], names[b], len(set_a), len(set_b))))
 x_a, x_b = world.preprocess(set_a.images), world.preprocess(set_b.images)
 (p_abs,), _ = most_influential(conv4_1.absolute(a), x_a)
 (p_comp,), _ = most_influential(conv4_1.comparative(a, b), np.concatenate([x_a, x_b]))
@@ -302,36 +316,45 @@ tiler = tile_neuron_maps(show.images, pair_maps,
                          ["%s: neuron %d" % (names[a], p_abs),
                           "vs %s: neuron %d" % (names[b], p_comp)], names[a])
 tiler.show("Extra credit: %s vs %s" % (names[a], names[b]))
-display(Markdown(ground_truth.part_summary(world, show, pair_maps, [p_abs, p_comp],
-                                           ["absolute", "comparative"], "bed")))
-listing = world.image_list([set_a, set_b]).splitlines()
-print("%d images; the first three (class, id, source):" % len(listing))
-print("\n".join(listing[:3]))
+
+# %%
+listing = world.image_list([set_a, set_b])
+with open(IMAGE_LIST, "w") as f:
+    f.write(listing + "\n")
+print("wrote the %d images used (class, id, URL) to %s; the first three:"
+      % (len(listing.splitlines()), IMAGE_LIST))
+print("\n".join(listing.splitlines()[:3]))
 
 # %% [markdown]
-# **Do the explanations make sense for the difference between the two classes?** The absolute
-# neuron again lights up what the class shares with its neighbour (for the dogs: the face, the
-# ears and the body; for the trucks: the cab and the wheels). The comparative neuron is pulled to
-# what differs: for beagle vs English foxhound, the head and the coat pattern (the foxhound's
-# longer legs and leaner body, the beagle's shorter muzzle) rather than the background; for
-# pickup vs van, the open bed behind the cab, which the ground-truth mask above scores. Where the
-# two classes differ only subtly (the dogs), the comparative map is less clean than for the cars:
-# two hounds of similar colours leave the network few features that separate them.
+# **Do the explanations make sense for the difference between the two classes?** As in 6.2, the
+# absolute neuron may light up what the class shares with its neighbour, and the comparative
+# neuron should be pulled to what differs. The measurements and the answer:
+
+# %%
+_, answer = hw3_answers.comparative_section(pair_maps, show.masks, (p_abs, p_comp),
+                                           (names[a], names[b]), region="bed")
+display(Markdown(answer))
+display(Markdown(hw3_answers.world_note(world.name, "similar_a")))
+display(Markdown(hw3_answers.recurring_sentence({
+    "the %s instance list" % names[c_star]: top_inst, "the %s class list" % names[c_star]: top_cls,
+    "the %s query" % names[sc]: [n_abs], "the %s vs %s query" % (names[sc], names[cv]): [n_comp],
+    "the %s query" % names[a]: [p_abs], "the %s vs %s query" % (names[a], names[b]): [p_comp]})))
 
 # %% [markdown]
 # # Part IV: Model compression
 #
 # Section 3.2 of Leino et al.: the *essence* of a class is a small set of conv4_1 neurons that
-# suffices for the network to recognise it. For each class $c$: the class-level influence of every
-# conv4_1 channel on $s_c$ over the class's influence images (ranked by the max of its map, as in
-# Part II); keep the $t$ channels with the most positive and the $b$ with the most negative
-# influence, set every other channel of the slice to 0, and run the rest of the network unchanged.
-# The compressed model is a binary classifier for $c$: it says "$c$" when $c$ is the arg-max of
-# its scores. Recall is measured on held-out images of $c$ (never those used for influence);
-# precision on the held-out images of $c$ and of the four other classes. Figure 3's analogue is
-# the recall (and precision) over the grid of $t \times b$ for chain saw; Table 1's is the recall
-# of the original model and of the best compressed model (the grid cell with the highest recall,
-# ties to fewer kept channels) for the five classes.
+# suffices for the network to recognise it. For each class $c$: the class-level attribution of
+# every conv4_1 channel to $s_c$ over the class's influence images (with the difference term,
+# ranked by the max of its map, as in Part II); keep the $t$ channels with the most positive
+# and the $b$ with the most negative attribution, set every other channel of the slice to 0,
+# and run the rest of the network unchanged. The compressed model is a binary classifier for
+# $c$: it says "$c$" when $c$ is the arg-max of its scores. Recall is measured on held-out
+# images of $c$ (never those used for the ranking); precision on the held-out images of $c$ and
+# of the four other classes. Figure 3's analogue is the recall (and precision) over the grid of
+# $t \times b$ for chain saw; Table 1's is the recall of the original model and of the best
+# compressed model (the grid cell with the highest recall, ties to fewer kept channels) for the
+# five classes.
 
 # %%
 classes = world.compression_classes
@@ -351,8 +374,7 @@ print("grid for %s: %.1f s" % (names[classes[0]], experiment.grids[classes[0]].s
 # %%
 print(compression.table1(experiment.rows))
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 grid = experiment.grids[classes[0]]
 every = np.flatnonzero(grid.kept.ravel() == conv4_1.shape[0])
 original = experiment.rows[0]["original_recall"]
@@ -364,15 +386,13 @@ print("each class's compressed recall is the highest of its grid:",
           for r in experiment.rows))
 
 # %% [markdown]
-# **Reading the results.** Keeping every channel reproduces the original model (checked above),
-# and keeping none leaves a constant prediction. Table 1 shows how few of conv4_1's channels,
-# the most positively influential ones, recover each class's original recall: the class's
-# essence is concentrated in a small set of features. Recall is not the whole story. A model
-# that keeps only class $c$'s channels silences the evidence for the other classes, so it says
-# "$c$" more often, and its precision over the five classes' held-out images drops below the
-# original model's; the precision panel of Figure 3 shows which cells, with more top channels or
-# with the most negative channels (evidence *against* $c$), restore it. The best cell is chosen
-# by recall alone, as the handout asks, so Table 1's precision is the price of that choice.
+# **Reading the results.** Keeping every channel reproduces the original model (checked above).
+# How few channels recover each class's recall, and what the compression costs in precision,
+# is read from the experiment's numbers:
+
+# %%
+display(Markdown(hw3_answers.compression_reading(experiment, conv4_1.shape[0],
+                                                 compression.precision)))
 
 # %% [markdown]
 # # Checking the explanations against ground truth
@@ -387,13 +407,14 @@ print("each class's compressed recall is the highest of its grid:",
 #   convertible explanation, drawn on held-out sports cars, against the true roof mask.
 # * `randomized_rank_corr`: the model-randomisation sanity check of Adebayo et al.: re-initialise
 #   the top three weighted layers and compare the IG maps before and after (Spearman rank
-#   correlation of the signed maps; `_abs` of their magnitudes, which stay more alike because IG
-#   multiplies by the input, whatever the weights). An explanation that ignored the model would
-#   stay near 1.
+#   correlation of the signed maps; `_abs` of their magnitudes). An explanation that ignored the
+#   model would stay near 1.
 
 # %%
 if world.name == "synthetic":
-    ground_truth.report(world, steps=STEPS)
+    checks = ground_truth.report(world, steps=STEPS, verbose=False)
+    display(Markdown(hw3_answers.ground_truth_reading(
+        checks, n_comp, car_evidence[1].profile.ratio["roof"])))
 else:
     print("Ground-truth checks need part masks: run with WORLD = 'synthetic'.")
 

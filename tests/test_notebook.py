@@ -6,6 +6,7 @@ photos from ../shared: it proves the path a networked user takes does not crash.
 committed notebook itself (synthetic world) is checked by nbval in `make test`.
 """
 import os
+import re
 
 import pytest
 
@@ -18,9 +19,18 @@ NOTEBOOK = os.path.join(ROOT, "hw3_explain.ipynb")
 @pytest.mark.skipif(not os.path.exists(os.path.join(SHARED_IMAGENET, "manifest.tsv")),
                     reason="needs ../shared/data/imagenet")
 def test_imagenet_world_runs_end_to_end(tmp_path, monkeypatch, full_vgg16_weights):
+    listing = tmp_path / "images.txt"
     text = helpers.run_imagenet_world(NOTEBOOK, tmp_path, monkeypatch, full_vgg16_weights[0],
-                                      dict(STEPS=4, N_IMAGES=2, GRID=[0, 8, 512]))
+                                      dict(STEPS=4, N_IMAGES=2, GRID=[0, 8, 512],
+                                           IMAGE_LIST=str(listing)))
     assert "ImageNet world" in text
+    # 6.3's deliverable: the images used, with their URLs
+    lines = listing.read_text().splitlines()
+    assert len(lines) == 4 and all("\thttps://" in line for line in lines)
+    # the answers are rendered for this world: no part masks, no synthetic scenes
+    assert text.count("only the figure") >= 3
+    synthetic_words = r"\b(pickup|van|roof|wheels|arms|center|distractors?|bed|cab)\b"
+    assert not re.findall(synthetic_words, text)
     # the exact invariants hold in any world, whatever the weights
     assert "comparative == absolute(sports car) - absolute(convertible): True" in text
     assert "keeping every channel gives the original recall: True" in text

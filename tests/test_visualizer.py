@@ -1,8 +1,13 @@
+import matplotlib
 import numpy as np
 import pytest
 from PIL import Image
 
-from VisualizerTiler import AttributionMask, VisualizerTiler, attribution_map
+matplotlib.use("Agg")
+
+from VisualizerTiler import (AttributionMask, VisualizerTiler, attribution_map,  # noqa: E402
+                             color_limit, draw_heat, grey_backdrop, heat_rgba, heat_values,
+                             tile_attributions)
 
 
 def test_attribution_map_is_mean_abs_clipped_at_percentile():
@@ -30,6 +35,62 @@ def test_mask_scales_the_image():
         attribution_map(np.zeros(5))
 
 
+def test_heat_values_are_the_colour_sum_as_the_evidence_measures():
+    from evaluation.measures import reduce_maps
+    rng = np.random.RandomState(1)
+    a = rng.randn(3, 6, 7)
+    s = reduce_maps(a[None])[0]
+    np.testing.assert_allclose(heat_values(a), np.maximum(s, 0))
+    np.testing.assert_allclose(heat_values(a, "negative"), np.maximum(-s, 0))
+    np.testing.assert_allclose(heat_values(a[None], "absolute"), np.abs(s))
+    with pytest.raises(ValueError, match="sign must be"):
+        heat_values(a, "both")
+
+
+def test_color_limit_pools_the_maps():
+    a, b = np.zeros((10, 10)), np.zeros((10, 10))
+    a[0, :5], b[0, :5] = 1.0, 3.0
+    pooled = np.concatenate([a.ravel(), b.ravel()])
+    assert color_limit([a, b], 99) == pytest.approx(np.percentile(pooled, 99))
+    assert color_limit([np.zeros((4, 4))]) == 1.0        # an all-zero scale still draws
+    single = np.zeros((10, 10))
+    single[0, 0] = 2.0                                  # percentile 0, falls back to the max
+    assert color_limit(single, 50) == 2.0
+
+
+def test_dark_and_light_objects_stay_visible():
+    img = np.zeros((4, 4, 3), np.uint8)
+    img[:, 2:] = 255
+    grey = grey_backdrop(img)
+    assert grey[0, 0, 0] == pytest.approx(0.3) and grey[0, 3, 0] == pytest.approx(0.95)
+    rgba = heat_rgba(np.array([[0.0, 0.5, 1.0, 2.0]]), vmax=1.0)
+    assert rgba[0, 0, 3] == 0 and rgba[0, 2, 3] == pytest.approx(0.85)
+    assert rgba[0, 3].tolist() == rgba[0, 2].tolist()  # clipped at the scale's top
+
+
+def _pixel(fig, ax, row, col):
+    """The rendered RGB at data cell (row, col) of ``ax``."""
+    fig.canvas.draw()
+    buf = np.asarray(fig.canvas.buffer_rgba())
+    x, y = ax.transData.transform((col, row))
+    return buf[int(round(buf.shape[0] - y)), int(round(x)), :3].astype(int)
+
+
+def test_attribution_on_a_black_object_is_drawn_in_colour():
+    import matplotlib.pyplot as plt
+    img = np.full((16, 16, 3), 255, np.uint8)
+    img[4:12, 4:12] = 0                                  # a black square
+    heat = np.zeros((16, 16))
+    heat[6:10, 6:10] = 1.0                               # attributed inside the square
+    fig = draw_heat(heat, img, vmax=1.0)
+    ax = fig.axes[0]
+    on, off, outside = _pixel(fig, ax, 8, 8), _pixel(fig, ax, 5, 5), _pixel(fig, ax, 1, 1)
+    assert on.sum() > off.sum() + 150                    # the attribution shows on black
+    assert off.sum() > 100 and outside.sum() > off.sum() + 150   # the square stays visible
+    assert len(fig.axes) == 2                            # the panel and its colour bar
+    plt.close(fig)
+
+
 def test_tiler_writes_a_figure(tmp_path):
     t = VisualizerTiler(ncols=2)
     t.add(np.zeros((16, 16, 3), np.uint8), "a").add(np.ones((16, 16)), "b").add(
@@ -41,6 +102,49 @@ def test_tiler_writes_a_figure(tmp_path):
         VisualizerTiler().figure()
 
 
+def _overlap(a, b):
+    return not (a.x1 <= b.x0 or b.x1 <= a.x0 or a.y1 <= b.y0 or b.y1 <= a.y0)
+
+
+def test_suptitle_clears_the_first_rows_titles_and_frames_stay():
+    import matplotlib.pyplot as plt
+    rng = np.random.RandomState(0)
+    imgs = rng.randint(0, 255, (3, 32, 32, 3)).astype(np.uint8)
+    attr = rng.randn(3, 3, 32, 32)
+    attr[2] = 0                                          # an empty map keeps its frame
+    fig = tile_attributions(imgs, attr, ["a title", "another title", "empty"], ncols=3,
+                            positive_only=True, suptitle="A long title over three maps " * 2
+                            ).figure()
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    sup = fig._suptitle.get_window_extent(r)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert len(panels) == 3
+    assert not any(_overlap(sup, ax.title.get_window_extent(r)) for ax in panels)
+    assert all(s.get_visible() for ax in panels for s in ax.spines.values())
+    assert len(fig.axes) == 4                            # one shared colour bar
+    plt.close(fig)
+
+
+def test_shared_scale_or_each_with_its_own_colour_bar():
+    import matplotlib.pyplot as plt
+    imgs = np.full((2, 8, 8, 3), 100, np.uint8)
+    attr = np.zeros((2, 3, 8, 8))
+    attr[0, :, 1, 1], attr[1, :, 2, 2] = 1.0, 10.0
+    shared = tile_attributions(imgs, attr, positive_only=True)
+    assert len({it["vmax"] for it in shared.items}) == 1 and shared.shared_scale()
+    each = tile_attributions(imgs, attr, positive_only=True, scale="each")
+    assert not each.shared_scale()
+    fig = each.figure()
+    assert len(fig.axes) == 4 and "own colour scale" in fig._supxlabel.get_text()
+    plt.close(fig)
+    with_inputs = tile_attributions(imgs, attr, positive_only=True, originals=True)
+    kinds = [it["kind"] for it in with_inputs.items]
+    assert kinds == ["image", "heat", "image", "heat"] and with_inputs.shared_scale()
+    with pytest.raises(ValueError, match="scale must be"):
+        tile_attributions(imgs, attr, scale="row")
+
+
 def test_tile_neuron_maps_layout():
     from Explanation import ExplanationData
     from VisualizerTiler import tile_neuron_maps
@@ -49,7 +153,12 @@ def test_tile_neuron_maps_layout():
     a[:, :, 1, 1] = 1.0
     t = tile_neuron_maps(imgs, [ExplanationData(a), ExplanationData(-a)], ["n1", "n2"])
     assert len(t.items) == 6 and t.ncols == 2
-    assert t.items[2][0][1, 1].tolist() == [100, 100, 100] and t.items[2][0].sum() == 300
+    assert [it["kind"] for it in t.items] == ["image"] * 2 + ["heat"] * 4
+    assert t.items[2]["data"][1, 1] == 3.0 and t.items[2]["data"].sum() == 3.0
+    assert t.items[4]["data"].sum() == 0                 # positive part of -a: nothing
+    assert t.shared_scale() and t.items[2]["title"] == "n1" and t.items[5]["title"] == "n2"
+    masked = tile_neuron_maps(imgs, [ExplanationData(a)], ["n1"], style="mask")
+    assert masked.items[2]["data"][1, 1].tolist() == [100, 100, 100]
     with pytest.raises(ValueError, match="labels"):
         tile_neuron_maps(imgs, [ExplanationData(a)], ["a", "b"])
 
