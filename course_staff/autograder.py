@@ -18,6 +18,7 @@ import csv
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import zipfile
@@ -118,13 +119,13 @@ def _submission_zip(path, dest):
     return dest
 
 
-def grade(submissions, out, autograder, python):
+def grade(submissions, out, autograder, python, jobs=2):
     """Grade every submission (a folder, or a zip) in ``submissions`` with ``otter
     run``; write ``out/<name>/results.json`` and ``out/scores.csv``.
 
-    The reference's answers are computed once for the run (one seed for all).
+    The reference's answers are computed once for the run (one seed for all); ``jobs``
+    submissions are graded at a time, each in its own ``otter run`` process.
     """
-    import otter.run
     from course_staff import grade as engine, questions
     out = os.path.abspath(out)
     os.makedirs(out, exist_ok=True)
@@ -142,17 +143,23 @@ def grade(submissions, out, autograder, python):
         ref.save(reference)
         env = {"HW3_PRODUCT_PYTHON": python, "HW3_GRADE_REFERENCE": reference,
                "HW3_GRADE_HIDE": os.pathsep.join([work, out, ROOT_HIDE()])}
-        os.environ.update(env)
-        rows = []
-        for n in names:
-            dest = os.path.join(out, n.replace(".zip", ""))
+        env = dict(os.environ, **env)
+
+        def one(n):
+            """``otter run`` on one submission, in its own process (otter changes
+            directory), its summary kept in ``dest/otter.log``."""
+            dest = os.path.join(out, n[:-4] if n.endswith(".zip") else n)
             os.makedirs(dest, exist_ok=True)
             subm = _submission_zip(os.path.join(submissions, n), os.path.join(work, n + ".zip"))
-            try:
-                otter.run.main(subm, autograder=autograder, output_dir=dest, no_logo=True)
-            except Exception as e:   # otter's own error is in results.json too
-                print("%s: otter failed: %s" % (n, e))
-            rows.append(_row(n, os.path.join(dest, "results.json"), questions))
+            with open(os.path.join(dest, "otter.log"), "w") as log:
+                subprocess.run([sys.executable, "-m", "course_staff.autograder", "one", subm,
+                                dest, "--autograder", autograder], env=env, cwd=ROOT,
+                               stdout=log, stderr=subprocess.STDOUT)
+            return _row(n, os.path.join(dest, "results.json"), questions)
+
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            rows = list(pool.map(one, names))
         with open(os.path.join(out, "scores.csv"), "w", newline="") as f:
             w = csv.writer(f)
             w.writerow(["submission", "total"] + list(questions.AUTOGRADED))
@@ -194,11 +201,27 @@ def main(argv=None):
     g.add_argument("out")
     g.add_argument("--autograder", default=os.path.join(ROOT, "dist", "autograder.zip"))
     g.add_argument("--python", default=os.path.join(ROOT, ".venv", "bin", "python"))
+    g.add_argument("--jobs", type=int, default=int(os.environ.get("HW3_GRADE_JOBS", 2)))
+    o = sub.add_parser("one", help="otter run on one submission zip (used by grade)")
+    o.add_argument("submission")
+    o.add_argument("dest")
+    o.add_argument("--autograder", default=os.path.join(ROOT, "dist", "autograder.zip"))
     a = p.parse_args(argv)
     if a.cmd == "build":
         print("autograder: %s" % build(a.out))
+    elif a.cmd == "one":
+        import otter.run
+        from course_staff import otter_plugin  # noqa: F401  (imported before otter chdirs)
+        try:
+            otter.run.main(a.submission, autograder=a.autograder, output_dir=a.dest,
+                           no_logo=True)
+        except Exception as e:   # e.g. no gradable file: still a results.json, score 0
+            with open(os.path.join(a.dest, "results.json"), "w") as f:
+                json.dump({"score": 0, "tests": [{"name": "Autograder Error", "output":
+                                                  "%s: %s" % (type(e).__name__, e)}]}, f)
+            raise
     else:
-        grade(a.submissions, a.out, os.path.abspath(a.autograder), a.python)
+        grade(a.submissions, a.out, os.path.abspath(a.autograder), a.python, a.jobs)
 
 
 if __name__ == "__main__":

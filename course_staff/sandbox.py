@@ -165,14 +165,20 @@ def run_probes(tree, seed, questions, python, limits=None, trusted=False, cache=
                "KERAS_HOME": os.path.join(tree, ".keras"), "MPLBACKEND": "Agg",
                "HW3_GRADING": "1", "TMPDIR": os.path.join(outdir, "tmp")}
         os.makedirs(env["TMPDIR"], exist_ok=True)
-        total = sum(limits.get(q, 60) for q in remaining) if limits else 3600
+        total = sum(limits.values()) if limits else 3600
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(cmd, cwd=tree, env=env, stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True,
                                     preexec_fn=None if trusted else _limits(total + 30))
-            current, started = remaining[0], time.time()
+            ready = os.path.join(outdir, "ready")
+            if os.path.exists(ready):
+                os.remove(ready)
+            spawned, started = time.time(), None
             while True:
+                if started is None and os.path.exists(ready):
+                    started = time.time()
+                    run.seconds.setdefault("startup", started - spawned)
                 done = [q for q in remaining if _finished(outdir, q)]
                 for q in done:
                     run.seconds[q] = time.time() - started
@@ -181,18 +187,19 @@ def run_probes(tree, seed, questions, python, limits=None, trusted=False, cache=
                 if not remaining:
                     break
                 current = remaining[0]
+                since = spawned if started is None else started
+                limit = (limits or {}).get("startup" if started is None else current)
                 if proc.poll() is not None:
                     run.errors[current] = ("the process ended while answering this question "
                                            "(exit status %s)" % _status(proc.returncode))
-                    run.seconds[current] = time.time() - started
+                    run.seconds[current] = time.time() - since
                     remaining.remove(current)
                     break
-                if limits and time.time() - started > limits.get(current, 60):
+                if limit is not None and time.time() - since > limit:
                     _kill(proc)
                     run.errors[current] = ("time limit: no answer after %.0f s (an infinite "
-                                           "loop, or far slower than the reference)"
-                                           % limits.get(current, 60))
-                    run.seconds[current] = time.time() - started
+                                           "loop, or far slower than the reference)" % limit)
+                    run.seconds[current] = time.time() - since
                     remaining.remove(current)
                     break
                 time.sleep(0.05)
