@@ -10,7 +10,7 @@ A submission is untrusted code. It runs here:
   and the product venv's site-packages (no ``.pth`` files, so not the editable install
   of the reference), a scrubbed environment and its own Theano compile cache (a copy
   of the reference run's, so it cannot poison the reference's or another submission's);
-* **with limits**: address space (``RLIMIT_AS``), CPU seconds, file size (a flood of
+* **with limits**: 3 GB of address space (``RLIMIT_AS``), CPU seconds, file size (a flood of
   output kills only this process), no core files; a wall-clock limit per question,
   after which the whole process group is killed and the remaining questions start in
   a new process (an infinite loop costs its own question);
@@ -33,7 +33,7 @@ import time
 PROBE_NAME = "_hw3_probe.py"
 STUDENT_FILES = ("AumannShapley.py", "Explanation.py", "compression.py")
 MAX_FILE_BYTES = 1 << 20
-MEMORY_BYTES = 4 << 30
+MEMORY_BYTES = 3 << 30
 FILE_SIZE_BYTES = 64 << 20
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -86,10 +86,13 @@ set -e
 tree="$1"; shift
 count="$1"; shift
 i=0
+# hidden files are covered by an empty regular file (read-only below, unlike /dev/null)
+mkdir -p "$tree/.hidden" && mount -t tmpfs -o size=4k hidden "$tree/.hidden"
+: > "$tree/.hidden/empty"
 while [ "$i" -lt "$count" ]; do
   d="$1"; shift; i=$((i+1))
   if [ -d "$d" ]; then mount -t tmpfs -o ro,size=4k hidden "$d";
-  elif [ -f "$d" ]; then mount --bind /dev/null "$d"; fi
+  elif [ -f "$d" ]; then mount --bind "$tree/.hidden/empty" "$d"; fi
 done
 mount --bind "$tree" "$tree"
 # every other mount read-only (the tree stays writable: it was bound above)

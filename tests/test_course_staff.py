@@ -70,7 +70,7 @@ HOSTILE = [
      "q7_compress"),
     # exhausts memory: 16 GB in the slice's h
     ("Explanation.py", "        x = _check_inputs(self.model, x)\n        if self.layer is None:",
-     "        _hog = [bytearray(1 << 28) for _ in range(64)]\n"
+     "        _hog = bytearray(1 << 34)\n"
      "        x = _check_inputs(self.model, x)\n        if self.layer is None:",
      "q5_2_slices"),
 ]
@@ -96,6 +96,7 @@ def _hw3_attacks():
                 found.append("read the reference " + f)
         except OSError:
             pass
+    saved_path, saved_modules = list(sys.path), dict(sys.modules)
     sys.path[:] = [p for p in sys.path if p != os.getcwd()] + roots
     for m in ("AumannShapley", "Explanation", "compression"):
         sys.modules.pop(m, None)
@@ -107,6 +108,8 @@ def _hw3_attacks():
             found.append("imported the reference from " + _ref.__file__)
     except Exception:
         pass
+    sys.path[:] = saved_path          # the attacker keeps its other answers working
+    sys.modules.update(saved_modules)
     for pattern in [s + "/tests/*.py" for s in sources] + ["/tmp/*/autograder/submission/tests/*.py",
                     "/tmp/hw3-grade-run-*/reference-answers/*.npz"]:
         for f in glob.glob(pattern):
@@ -310,6 +313,8 @@ def test_hostile_submission_loses_only_what_it_sabotaged(graded):
             assert scores[q] == pts, (q, _feedback(graded, "zz_hostile", q))
     assert "time limit" in _feedback(graded, "zz_hostile", "q5_2_top_neurons")
     assert "SIGSEGV" in _feedback(graded, "zz_hostile", "q7_compress")
+    assert "MemoryError" in _feedback(graded, "zz_hostile", "q5_2_slices")
+    assert "File too large" in _feedback(graded, "zz_hostile", "q7_recall_precision")
     # the other submissions were graded after it, unharmed
     assert _scores(graded, "reference") == questions.points()
 
