@@ -63,9 +63,10 @@ HOSTILE = [
      "    import sys as _s\n    _s.stdout.write('\\x00{\"score\": 47}\\x1b[2J' * 10 ** 7)\n"
      "    p, t = _check_binary(pred_is_c, is_c)\n    return float(np.sum(p & t) / t.sum())",
      "q7_recall_precision"),
-    # crashes: a segmentation fault in compress
+    # crashes: a segmentation fault in compress (a real one: the sandbox's process is the
+    # init of its PID namespace, which ignores a SIGSEGV sent by kill)
     ("compression.py", "    n = explanation_slice.shape[0]\n    mask = channel_mask(n, channels)",
-     "    import os as _o, signal as _sg\n    _o.kill(_o.getpid(), _sg.SIGSEGV)\n"
+     "    import ctypes as _c\n    _c.string_at(0)\n"
      "    n = explanation_slice.shape[0]\n    mask = channel_mask(n, channels)",
      "q7_compress"),
     # exhausts memory: 16 GB in the slice's h
