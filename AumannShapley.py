@@ -266,6 +266,7 @@ class AumannShapley(object):
         """sum_k w_k dQ/dz(z' + a_k (z - z')) for the instances ``rows`` (all by
         default), in float64. With an affine head (:meth:`compile`) the path runs in
         the head's output space y = A(z) and the sums are pulled back by W^T once."""
+        # BEGIN SOLUTION
         fns = self._require_compiled()
         rows = np.arange(len(instances)) if rows is None else np.asarray(rows)
         per_instance_base = base.shape == instances.shape
@@ -279,6 +280,7 @@ class AumannShapley(object):
         yb = self._batched(fwd, b) if per_instance_base else fwd(b[None])[0]
         sums_y = self._path_sums(fgy, y, yb, alphas, weights, progress)
         return self._batched(adj, x, sums_y.astype(x.dtype)).astype(np.float64)
+        # END SOLUTION
 
     def _batched(self, fn, *arrays):
         """fn over ``batch_size`` rows of the arrays at a time, concatenated."""
@@ -290,6 +292,7 @@ class AumannShapley(object):
         (instance, point) pairs through ``fgrad`` ``batch_size`` at a time. Equal
         weights are applied once at the end (the plain Riemann sum, as before the
         rules existed)."""
+        # BEGIN SOLUTION
         per_instance_base = base.shape == instances.shape
         sums = np.zeros(instances.shape, dtype=np.float64)
         uniform = bool(np.all(weights == weights[0]))
@@ -317,6 +320,7 @@ class AumannShapley(object):
         elif uniform:
             sums *= weights[0]
         return sums
+        # END SOLUTION
 
     def average_gradients(self, instances, baseline=None, progress=False):
         """sum_k w_k dQ/dz at z' + a_k (z - z') for every instance: the rule's
@@ -329,6 +333,7 @@ class AumannShapley(object):
         Returns:
             (average gradient like ``instances``, the baseline used).
         """
+        # BEGIN SOLUTION
         self._require_compiled()
         instances = _check_instances(instances, self._dtype)
         base = self._baseline_for(instances, baseline)
@@ -337,6 +342,7 @@ class AumannShapley(object):
         self.last_resolution = np.full(len(instances), self.resolution)
         self.last_points = np.full(len(instances), len(alphas))
         return sums.astype(instances.dtype), base
+        # END SOLUTION
 
     def get_attributions(self, instances, baseline=None, return_convergence_delta=False,
                          progress=False):
@@ -356,6 +362,7 @@ class AumannShapley(object):
             tells each instance's resolution (with ``tolerance``: the one reached),
             ``last_relative_gap`` its relative gap |gap| / |Q(z) - Q(z')|.
         """
+        # BEGIN SOLUTION
         if self.tolerance is not None:
             return self._adaptive(instances, baseline, return_convergence_delta, progress)
         avg, base = self.average_gradients(instances, baseline, progress)
@@ -369,10 +376,12 @@ class AumannShapley(object):
         if return_convergence_delta:
             return result, self.last_delta
         return result
+        # END SOLUTION
 
     def _adaptive(self, instances, baseline, return_convergence_delta, progress):
         """Raise each instance's resolution until its relative gap is below the
         tolerance or the resolution reaches the cap (:func:`refinement`)."""
+        # BEGIN SOLUTION
         self._require_compiled()
         x = _check_instances(instances, self._dtype)
         base = self._baseline_for(x, baseline)
@@ -405,6 +414,7 @@ class AumannShapley(object):
         if return_convergence_delta:
             return result, self.last_delta
         return result
+        # END SOLUTION
 
     def _quantity_change(self, instances, base):
         """Q(z) - Q(z') per instance, in float64 (one batched call)."""

@@ -117,9 +117,11 @@ class ClassQoI(LinearQoI):
         return "scores"
 
     def weights(self, model):
+        # BEGIN SOLUTION
         w = np.zeros(_n_classes(model), dtype=np.float32)
         w[_check_class(model, self.c)] = 1.0
         return w
+        # END SOLUTION
 
     def __str__(self):
         return "s_%d" % self.c
@@ -135,10 +137,12 @@ class ComparativeQoI(ClassQoI):
         self.c1, self.c2 = c1, c2
 
     def weights(self, model):
+        # BEGIN SOLUTION
         w = np.zeros(_n_classes(model), dtype=np.float32)
         w[_check_class(model, self.c1)] += 1.0
         w[_check_class(model, self.c2)] -= 1.0
         return w
+        # END SOLUTION
 
     def __str__(self):
         return "s_%d - s_%d" % (self.c1, self.c2)
@@ -427,21 +431,25 @@ class ExplanationForLayer(object):
     # -- the two halves -----------------------------------------------------
     def h(self, x, batch_size=16):
         """z = h(x): the slice's activations for model inputs x (N, 3, H, W)."""
+        # BEGIN SOLUTION
         x = _check_inputs(self.model, x)
         if self.layer is None:
             return x
         if self._h is None:
             self._h = theano.function([self.model.input], self.variable)
         return np.concatenate([self._h(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+        # END SOLUTION
 
     def g(self, z, batch_size=16):
         """Class scores g(z) for slice activations z (N, ...)."""
+        # BEGIN SOLUTION
         z = _check_slice(self, z)
         if self._g is None:
             v = self.variable.type("z")
             self._g = theano.function([v], theano.clone(self.model.output,
                                                         replace={self.variable: v}))
         return np.concatenate([self._g(z[i:i + batch_size]) for i in range(0, len(z), batch_size)])
+        # END SOLUTION
 
     # -- quantities of interest ---------------------------------------------
     def for_quantity(self, qoi):
@@ -451,14 +459,18 @@ class ExplanationForLayer(object):
 
     def absolute(self, c):
         """Q = s_c, the score of class c (handout 5.1)."""
+        # BEGIN SOLUTION
         _check_class(self.model, c)
         return self.for_quantity(ClassQoI(c))
+        # END SOLUTION
 
     def comparative(self, c1, c2):
         """Q = s_c1 - s_c2 (handout 6.1)."""
+        # BEGIN SOLUTION
         _check_class(self.model, c1)
         _check_class(self.model, c2)
         return self.for_quantity(ComparativeQoI(c1, c2))
+        # END SOLUTION
 
     def for_neurons(self, layer, channels):
         """Q = summed activation of ``channels`` at ``model.layers[layer].input``:
@@ -518,12 +530,14 @@ class ExplanationForQuantity(object):
             ExplanationData with attribution (N, *slice shape), the instances and the
             completeness gaps.
         """
+        # BEGIN SOLUTION
         x = _check_inputs(self.slice.model, instances)
         z = self.slice.h(x)
         self._compile()
         attr, delta = self.method.get_attributions(z, baseline=baseline,
                                                    return_convergence_delta=True)
         return ExplanationData(attr, x, delta, self.label)
+        # END SOLUTION
 
     def explain_activations(self, z, baseline=None):
         """As :meth:`explain`, from slice activations z = h(x) already computed (a
@@ -552,6 +566,7 @@ class ExplanationForQuantity(object):
             ExplanationData with attribution of the slice's shape, instance None and
             the completeness gap of every instance.
         """
+        # BEGIN SOLUTION
         x = _check_inputs(self.slice.model, instances)
         total = np.zeros(self.slice.shape, dtype=np.float64)
         deltas = []
@@ -568,6 +583,7 @@ class ExplanationForQuantity(object):
                 bar.update(len(z))
         return ExplanationData((total / len(x)).astype(np.float32), None,
                                np.asarray(deltas), self.label)
+        # END SOLUTION
 
 
 def explanation_of(model, key="default", method=None):
@@ -622,6 +638,7 @@ def neuron_scores(attribution, by="max"):
     """One score per channel of a slice attribution (C, H, W): the max of the
     channel's map (handout 3.2), or its mean, sum or min (the most negative value,
     the mirror of max for ranking negative influence)."""
+    # BEGIN SOLUTION
     a = np.asarray(attribution)
     if a.ndim == 4 and len(a) == 1:
         a = a[0]
@@ -633,6 +650,7 @@ def neuron_scores(attribution, by="max"):
     if by not in _REDUCERS:
         raise ValueError("by must be one of %s, got %r" % (sorted(_REDUCERS), by))
     return _REDUCERS[by](a.reshape(len(a), -1).astype(np.float64), axis=1)
+    # END SOLUTION
 
 
 def top_neurons(attribution, k=10, by="max", largest=True):
@@ -646,12 +664,14 @@ def top_neurons(attribution, k=10, by="max", largest=True):
     Returns:
         (indices, scores), highest score first, ties broken by lower index.
     """
+    # BEGIN SOLUTION
     scores = neuron_scores(attribution, by)
     if not 1 <= int(k) <= len(scores):
         raise ValueError("k must be in 1..%d, got %r" % (len(scores), k))
     key = -scores if largest else scores
     order = np.lexsort((np.arange(len(scores)), key))[:int(k)]
     return order, scores[order]
+    # END SOLUTION
 
 
 def explain_neurons(explanation, layer, neurons, instances):

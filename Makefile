@@ -88,3 +88,28 @@ bench-lrp: $(STAMP)
 
 bench-cam: $(STAMP)
 	BENCH_TV_PYTHON=$(BENCH_TV_PYTHON) $(BIN)/python benchmarks/bench_cam.py
+
+# Course staff (issue 24): the student starter generated from the solution, the otter-grader
+# autograder (Gradescope zip) and offline grading of a folder of submissions. Otter runs in
+# its own venv (course_staff/requirements.txt); student code runs in the product venv.
+OTTER_VENV := .venv-otter
+OTTER_STAMP := $(OTTER_VENV)/.installed-$(shell cat course_staff/requirements.txt | md5sum | cut -c1-12)
+STUDENT_DIR ?= student
+SUBMISSIONS ?= submissions
+GRADED ?= graded
+.PHONY: otter-venv student autograder grade
+
+otter-venv: $(OTTER_STAMP)
+$(OTTER_STAMP): course_staff/requirements.txt
+	@test -x $(OTTER_VENV)/bin/python || $(PYTHON) -m venv $(OTTER_VENV)
+	$(OTTER_VENV)/bin/python -m pip install -q --disable-pip-version-check -r course_staff/requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+	@rm -f $(OTTER_VENV)/.installed-*; touch $@
+
+student: $(STAMP)
+	$(BIN)/python -m course_staff.student $(STUDENT_DIR)
+
+autograder: $(STAMP) $(OTTER_STAMP)
+	$(OTTER_VENV)/bin/python -m course_staff.autograder build dist/autograder.zip
+
+grade: autograder
+	$(OTTER_VENV)/bin/python -m course_staff.autograder grade $(SUBMISSIONS) $(GRADED)

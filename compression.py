@@ -247,6 +247,7 @@ def masked_scores(explanation_slice, z, masks, batch_size=16):
     Returns:
         float32 scores (max(N, M), classes).
     """
+    # BEGIN SOLUTION
     z = _check_slice(explanation_slice, z)
     m = np.asarray(masks, dtype=np.float32)
     if m.ndim != 2 or m.shape[1] != z.shape[1]:
@@ -270,6 +271,7 @@ def masked_scores(explanation_slice, z, masks, batch_size=16):
         mi = m[i:i + batch_size] if len(m) > 1 else m
         out.append(explanation_slice.g(zi * mi, batch_size))
     return np.concatenate(out)
+    # END SOLUTION
 
 
 def compress(explanation_slice, channels):
@@ -280,9 +282,11 @@ def compress(explanation_slice, channels):
             is the channel axis.
         channels: the channel indices to keep (any order; may be empty).
     """
+    # BEGIN SOLUTION
     n = explanation_slice.shape[0]
     mask = channel_mask(n, channels)
     return CompressedModel(explanation_slice, np.flatnonzero(mask), mask)
+    # END SOLUTION
 
 
 def predict(explanation_slice, z, batch_size=16):
@@ -316,8 +320,10 @@ def recall(pred_is_c, is_c):
     Returns:
         float in [0, 1]; NaN when there are no positives (no image of class c).
     """
+    # BEGIN SOLUTION
     p, t = _check_binary(pred_is_c, is_c)
     return float(np.sum(p & t) / t.sum()) if t.any() else math.nan
+    # END SOLUTION
 
 
 def precision(pred_is_c, is_c):
@@ -327,8 +333,10 @@ def precision(pred_is_c, is_c):
         float in [0, 1]; NaN when the classifier never answers "c" (undefined;
         :func:`table1` prints it as 'n/a').
     """
+    # BEGIN SOLUTION
     p, t = _check_binary(pred_is_c, is_c)
     return float(np.sum(p & t) / p.sum()) if p.any() else math.nan
+    # END SOLUTION
 
 
 # ---------------------------------------------------------------------------
