@@ -89,7 +89,7 @@ bench-lrp: $(STAMP)
 bench-cam: $(STAMP)
 	BENCH_TV_PYTHON=$(BENCH_TV_PYTHON) $(BIN)/python benchmarks/bench_cam.py
 
-# Course staff (issue 24): the student starter generated from the solution, the otter-grader
+# Course staff: the student starter generated from the solution, the otter-grader
 # autograder (Gradescope zip) and offline grading of a folder of submissions. Otter runs in
 # its own venv (course_staff/requirements.txt); student code runs in the product venv.
 OTTER_VENV := .venv-otter
