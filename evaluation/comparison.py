@@ -130,7 +130,7 @@ MEASURES = ("localisation", "pointing", "part", "insertion", "deletion", "random
 
 HEADERS = {"localisation": "object localisation (1 = chance)",
            "pointing": "pointing game",
-           "part": "part truth (roof / bed)",
+           "part": "part truth (the twins' part)",
            "insertion": "insertion AUC",
            "deletion": "deletion AUC (lower better)",
            "randomisation": "randomisation rank corr. (lower better)"}
@@ -452,15 +452,18 @@ def comparative_paragraph(results, parts=None):
                     "positive mass on %s than chance (every interval above 1). " % parts)
     else:
         below = [n for n, _ in part if n not in above]
-        text.append("%s put no more mass on %s than chance allows (interval reaching 1); "
-                    "the others do. " % (_cap(_names(below)), parts))
-    text.append("%s concentrate most on it" % _cap(_listing(part[:min(4, len(part))])))
-    text.append("; *%s* is the weakest (%s)." % (part[-1][0], _f(part[-1][1]))
-                if len(part) > 4 else ".")
+        text.append("%s put%s no more mass on %s than chance allows (interval reaching 1); "
+                    "the others do. " % (_cap(_names(below)), "s" if len(below) == 1 else "",
+                                         parts))
+    if len(part) > 4:
+        text.append("%s concentrate most on it; *%s* is the weakest (%s)."
+                    % (_cap(_listing(part[:4])), part[-1][0], _f(part[-1][1])))
+    else:
+        text.append("In order of part truth: %s." % _listing(part))
     sig = set(signed_methods(results))
     top = [n for n, _ in part[:min(4, len(part))]]
     k = len([n for n in top if n in sig])
-    text.append(" %d of these %d best keep the sign of their attribution "
+    text.append(" %d of these %d keep the sign of their attribution "
                 "(their maps have negative evidence too)." % (k, len(top)))
     return "".join(text)
 
