@@ -27,7 +27,7 @@ import sys
 import tempfile
 
 __all__ = ["execute", "source_path", "NotebookFailed", "read_source", "set_parameters",
-           "parameters_cell", "without_values", "main"]
+           "parameters_cell", "without_values", "fold_injected", "main"]
 
 DEFAULT_FORMATS = "ipynb,py:percent"
 
@@ -165,6 +165,30 @@ def without_values(source):
     return _replace_values(source, {n: "..." for n, _ in _assignments(source)})
 
 
+def fold_injected(notebook_path):
+    """Move the values of papermill's injected-parameters cell into the parameters cell
+    of a saved notebook and drop the injected cell; outputs stay as they are (they were
+    computed with exactly these values).
+
+    For notebooks executed before :func:`execute` wrote parameters in place.
+
+    Returns:
+        dict of the values folded in ({} when there was no injected cell).
+    """
+    import nbformat
+    nb = nbformat.read(notebook_path, as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    if not injected:
+        return {}
+    values = {}
+    for cell in injected:
+        values.update({n: ast.literal_eval(v) for n, v in _assignments(cell.source)})
+    set_parameters(nb, values)
+    nb.cells = [c for c in nb.cells if not any(c is i for i in injected)]
+    nbformat.write(nb, notebook_path)
+    return values
+
+
 def _parse_value(text):
     import yaml
     if text in ("None", "none", "null"):
@@ -267,7 +291,13 @@ def main(argv=None):
     ap.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                     metavar=("NAME", "VALUE"), help="a parameter (YAML value)")
     ap.add_argument("--log-output", action="store_true", help="echo cell outputs")
+    ap.add_argument("--fold-injected", action="store_true",
+                    help="do not execute: move a saved notebook's papermill-injected "
+                         "values into its parameters cell")
     args = ap.parse_args(argv)
+    if args.fold_injected:
+        print("%s: folded %r" % (args.notebook, fold_injected(args.notebook)))
+        return 0
     params = {k: _parse_value(v) for k, v in args.parameter}
     shown = " ".join("%s=%r" % kv for kv in params.items())
     print(("executing %s %s" % (args.notebook, shown)).rstrip(), flush=True)

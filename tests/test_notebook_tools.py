@@ -76,8 +76,10 @@ def test_one_parameters_cell(path):
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1 and not injected, (
         "%s has %d parameters cell(s) and %d injected one(s); re-execute it with "
-        "`make run NB=%s`" % (os.path.relpath(path, ROOT), len(tagged), len(injected),
-                              os.path.relpath(path, ROOT)))
+        "`make run NB=%s`, or keep its outputs and move the injected values into the "
+        "parameters cell: `python -m notebook_tools.execute --fold-injected %s`"
+        % ((os.path.relpath(path, ROOT), len(tagged), len(injected))
+           + (os.path.relpath(path, ROOT),) * 2))
 
 
 def nbval_marker_problems(nb):
@@ -326,6 +328,22 @@ def test_a_changed_cell_is_not_hidden_by_the_parameters_rule(tmp_path):
     assert _cells(nb) == _cells(ex.read_source(str(src)))
     nb.cells[0].source = "N = 5  # n\nM = 2"
     assert _cells(nb) != _cells(ex.read_source(str(src)))
+
+
+def test_fold_injected_moves_papermill_values_into_the_parameters_cell(tmp_path):
+    import papermill
+    src = _write_source(tmp_path, ["print('N is', N)"], params="N = 1  # n")
+    fresh, old = tmp_path / "fresh.ipynb", tmp_path / "demo.ipynb"
+    nbformat.write(ex.read_source(str(src)), str(fresh))
+    papermill.execute_notebook(str(fresh), str(old), parameters={"N": 7}, progress_bar=False)
+    before = nbformat.read(str(old), as_version=4)
+    assert "injected-parameters" in [t for c in before.cells for t in c.metadata.get("tags", [])]
+    assert ex.fold_injected(str(old)) == {"N": 7}
+    nb = nbformat.read(str(old), as_version=4)
+    assert [c.source for c in nb.cells if c.metadata.get("tags")] == ["N = 7  # n"]
+    assert _cells(nb) == _cells(ex.read_source(str(src)))
+    assert nb.cells[-1].outputs == before.cells[-1].outputs
+    assert ex.fold_injected(str(old)) == {}
 
 
 def test_failed_run_keeps_the_saved_notebook(tmp_path):
