@@ -301,6 +301,12 @@ def ranked(results, measure, reverse=True):
     return sorted(rows, key=lambda nv: -nv[1] if reverse else nv[1])
 
 
+def above_chance(results, measure):
+    """Names of the rows whose interval of a ratio-to-chance measure lies above 1."""
+    return [n for n, r in results.items() if np.isfinite(mean_of(r, measure))
+            and interval_of(r, measure)[1] > 1]
+
+
 def _f(v, digits=2):
     return "%.*f" % (digits, v)
 
@@ -380,8 +386,7 @@ def localisation_paragraph(results, sweep=None, cam_side=None, image_side=None):
     if not loc:
         return head + ("Not measured here: these images have no object masks, so only the "
                        "figure shows where each map lies.")
-    above = [n for n, r in results.items() if np.isfinite(mean_of(r, "localisation"))
-             and interval_of(r, "localisation")[1] > 1]
+    above = above_chance(results, "localisation")
     rest = [n for n, _ in loc if n not in above]
     text = [head]
     if rest:
@@ -444,8 +449,7 @@ def comparative_paragraph(results, parts=None):
     if not part:
         return head + ("Not measured here: it needs classes that differ in one known part, "
                        "with that part's mask, which these images do not have.")
-    above = [n for n, r in results.items() if np.isfinite(mean_of(r, "part"))
-             and interval_of(r, "part")[1] > 1]
+    above = above_chance(results, "part")
     text = [head]
     if len(above) == len(part):
         text.append("Every method that explains $s_{c_1} - s_{c_2}$ puts more of its "
