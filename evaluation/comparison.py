@@ -562,10 +562,11 @@ def ablation_paragraph(results):
             if rho < 0 and max(s) < min(u):
                 text.append(" Likely causes, not tested one by one here: insertion follows "
                             "$p_t$ along a path from a black image, which is the path of IG "
-                            "from black and occlusion's own removal; a signed map ranks its "
-                            "negative evidence last, though that evidence concerns the score "
-                            "it explains; and a magnitude map ranks edges first, which may "
-                            "raise $p_t$ quickly whether or not the decision rests on them.")
+                            "from black and occlusion's own removal; the signed maps explain "
+                            "the class score and rank their negative evidence last, while "
+                            "insertion measures the probability; and a magnitude map ranks "
+                            "edges first, which may raise $p_t$ quickly whether or not the "
+                            "decision rests on them.")
     dele = ranked(results, "deletion", reverse=False)
     if dele:
         rd = mean_of(results["random"], "deletion") if "random" in results else np.nan
