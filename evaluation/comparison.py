@@ -562,9 +562,9 @@ def ablation_paragraph(results):
             if rho < 0 and max(s) < min(u):
                 text.append(" Likely causes, not tested one by one here: insertion follows "
                             "$p_t$ along a path from a black image, which is the path of IG "
-                            "from black and occlusion's own removal; the signed maps explain "
-                            "the class score and rank their negative evidence last, while "
-                            "insertion measures the probability; and a magnitude map ranks "
+                            "from black and occlusion's own removal; the signed maps of HW3 "
+                            "and sheet 11 explain the class score, not the probability $p_t$ "
+                            "that insertion measures; and a magnitude map ranks "
                             "edges first, which may raise $p_t$ quickly whether or not the "
                             "decision rests on them.")
     dele = ranked(results, "deletion", reverse=False)
