@@ -10,7 +10,6 @@
 * progress inside a kernel leaves one summary line and no stderr residue.
 """
 import glob
-import json
 import os
 import re
 import subprocess
