@@ -7,6 +7,10 @@ import threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_IMAGENET = os.path.abspath(os.path.join(ROOT, "..", "shared", "data", "imagenet"))
+if not os.path.exists(os.path.join(SHARED_IMAGENET, "manifest.tsv")) and os.path.exists(
+        os.path.join(os.environ.get("HW3_IMAGE_DIR", ""), "manifest.tsv")):
+    # a clone elsewhere (a worktree): the copy of shared/data/imagenet that HW3_IMAGE_DIR names
+    SHARED_IMAGENET = os.path.abspath(os.environ["HW3_IMAGE_DIR"])
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
