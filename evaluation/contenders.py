@@ -26,6 +26,7 @@ from methods.lrp import conv_layers
 from methods.removal import random_map
 
 __all__ = ["Settings", "contenders", "variants", "chain_maps", "influence_directed",
+           "reading_context",
            "lime_maps", "ablation_auc"]
 
 
@@ -163,11 +164,11 @@ def contenders(world, settings=Settings()):
     m = [
         Method("IG, zero baseline", ig_score,
                comp(lambda: AumannShapley(resolution=st.steps)),
-               "HW3: class score, zero (mean-image) baseline, 50 right-Riemann steps"),
+               "HW3: class score, zero (mean-image) baseline, %d right-Riemann steps" % st.steps),
         Method("IG, black baseline",
                lambda x, model, y: csep590b.integrated_gradients(x, model, y, black, st.steps),
                comp(lambda: AumannShapley(resolution=st.steps), black, absolute=True),
-               "HW2 Q3: |IG of p_t| summed over channels, black image, 50 steps"),
+               "HW2 Q3: |IG of p_t| summed over channels, black image, %d steps" % st.steps),
         Method("IG, white baseline",
                lambda x, model, y: csep590b.integrated_gradients(x, model, y, white, st.steps),
                comp(lambda: AumannShapley(resolution=st.steps), white, absolute=True),
@@ -183,14 +184,16 @@ def contenders(world, settings=Settings()):
                                                     st.steps), x, y),
                lambda x, model, c1, c2: influence_directed(
                    model, x, lambda s: s.comparative(c1, c2), st.steps),
-               "HW3 Part II: top conv4_1 neuron of each image, IG of it to the pixels, 50 steps"),
+               "HW3 Part II: top conv4_1 neuron of each image, IG of it to the pixels, %d steps"
+               % st.steps),
         Method("vanilla gradients", csep590b.vanilla_gradients,
                comp(lambda: Point(), absolute=True),
                "HW2 Q3: |dp_t/dx| summed over channels"),
         Method("SmoothGrad",
                lambda x, model, y: csep590b.smoothgrad(x, model, y, st.samples, st.sigma),
                comp(lambda: Gaussian(st.samples, st.sigma, absolute=True), absolute=True),
-               "HW2 Q4: 50 samples, sigma = 0.1 of the value range, |gradient| averaged"),
+               "HW2 Q4: %d samples, sigma = %g of the value range, |gradient| averaged"
+               % (st.samples, st.sigma)),
         Method("Gradient x Input",
                lambda x, model, y: sheet11.gradient_x_input(x, model, y),
                comp(lambda: Point(ignore_difference_term=False)),
@@ -203,14 +206,16 @@ def contenders(world, settings=Settings()):
         Method("occlusion",
                lambda x, model, y: csep590b.occlusion(x, model, y, black,
                                                       superpixel_size=st.occlusion),
-               None, "HW2 Q2/Q4: 8x8 superpixels replaced by black, drop of p_t"),
+               None, "HW2 Q2/Q4: %dx%d superpixels replaced by black, drop of p_t"
+               % (st.occlusion, st.occlusion)),
         Method("Grad-CAM", cam.grad_cam, None,
                "report: last convolution, ReLU map scaled to [0, 1], bilinear upsampling"),
         Method("Ablation-CAM", cam.ablation_cam, None, "report: as Grad-CAM"),
         Method("Score-CAM", cam.score_cam, None, "report: as Grad-CAM"),
         Method("LIME",
                lambda x, model, y: lime_maps(world, model, x, num_samples=st.lime_samples),
-               None, "report: quickshift superpixels, 1000 samples, hide_color 0, top label"),
+               None, "report: quickshift superpixels, %d samples, hide_color 0, top label"
+               % st.lime_samples),
         Method("random",
                lambda x, model, y: random_map((len(x),) + x.shape[2:],
                                               seed=zlib.crc32(x.tobytes())),
@@ -265,3 +270,25 @@ def variants(world, settings=Settings()):
 def _lower_conv(model):
     """The slice one VGG block below the last convolution (conv4_3 in VGG16)."""
     return cam.conv_slices(model)[-4]
+
+
+def reading_context(world, model, scenes, results, settings=Settings()):
+    """What the written answers of the comparison need beside the tables
+    (:func:`evaluation.comparison.reading`): the CAMs' grid, occlusion's window and how
+    much of the blurred-baseline IG the difference term |x - x'| alone explains.
+
+    Returns:
+        dict ``cam_side``, ``image_side``, ``difference_term`` ((method name, mean
+        rank correlation) or None).
+    """
+    from evaluation.comparison import difference_term_correlation
+    out = {"cam_side": int(model.layers[cam.conv_slices(model)[-1]].input_shape[-1]),
+           "image_side": int(world.image_size), "difference_term": None}
+    name = "IG, blurred baseline"
+    if name in results and len(scenes.x):
+        x = scenes.x
+        base = baselines.blurred(_pictures(world, x), settings.blur * world.image_size / 64.0,
+                                 world.preprocess)
+        out["difference_term"] = (name, difference_term_correlation(results[name]["maps"],
+                                                                    x, base))
+    return out

@@ -46,12 +46,15 @@
 #   re-initialised. A map that does not change when the model forgets what it learned does
 #   not explain the model: lower is better.
 #
-# Each cell is a mean over the images with a 95% bootstrap interval. Every method runs with
+# Each cell is a mean over the images with a bootstrap interval. Every method runs with
 # the defaults of its own homework (listed below); where it has a free parameter, the table
-# shows that default and a second table shows the parameter's effect.
+# shows that default and a second table shows the parameter's effect. The written answers
+# at the end are rendered from the two tables, so they describe whatever run produced them.
 
 # %% tags=["parameters"]
-# Parameters (papermill injects new values after this cell).
+# Parameters: the values this run used (`make compare WORLD=...` or
+# `python -m notebook_tools.execute notebooks/method_comparison.ipynb -p NAME VALUE`
+# writes them into this cell before it runs).
 WORLD = "synthetic"   # "imagenet" (VGG16 + real photos, downloads) or "synthetic" (offline)
 PER_CLASS = 10        # synthetic world: held-out scenes per class
 N_PHOTOS = None       # ImageNet world: photos of the 50-class sample; None: all 50
@@ -67,6 +70,8 @@ CURVE_STEP = None     # superpixels per point of the insertion/deletion curves (
 
 # %%
 import hw3_env  # Keras on Theano, channels first, float32: must come first
+
+import os
 
 import numpy as np
 import matplotlib.pyplot as plt
@@ -111,26 +116,28 @@ display(Markdown("\n".join(["| method | settings (from its homework) | comparati
 # %% [markdown]
 # ## The table
 
-# %%
-# NBVAL_SKIP
+# %% tags=["nbval-skip"]
 # (about ten minutes on 2 cores; `make test` runs this path with tiny settings in
 # tests/test_comparison_notebook.py, and `make compare` re-creates these outputs)
 n_classes = len(np.unique(scenes.labels))
+load = [os.getloadavg()[0]]
 results = comparison.compare(methods, model, scenes, randomised, ablation,
                              randomisation_images=np.arange(RANDOMISED_PER_CLASS * n_classes))
-why = {"localisation": "the ImageNet world has no object masks",
-       "pointing": "the ImageNet world has no object masks",
-       "part": "needs the twin scenes and their part masks (synthetic world only)"}
+why = {"localisation": "these photos come with no object masks",
+       "pointing": "these photos come with no object masks",
+       "part": "needs classes that differ in one known part, with its mask; photos have none"}
+load.append(os.getloadavg()[0])
 display(Markdown(comparison.table_markdown(results, why)))
 
 # %% [markdown]
 # ## Every method on the same four scenes
 #
-# Red is positive, blue negative (symmetric limits per map); magnitude maps (HW2's
-# gradients, SmoothGrad and |IG|, the CAMs) are positive everywhere.
+# Red is positive, blue negative, white zero. Each map is divided by its own largest
+# magnitude, so one colour bar serves every panel but **the scales of the maps differ**:
+# compare where a map puts its mass, not how much. Magnitude maps (HW2's gradients,
+# SmoothGrad and |IG|, the CAMs) are positive everywhere and run from white to red.
 
-# %%
-# NBVAL_SKIP
+# %% tags=["nbval-skip"]
 # (needs the table's maps, see above)
 show = [int(np.flatnonzero(scenes.labels == c)[0]) for c in
         ((0, 1, 3, 7) if world.name == "synthetic" else np.unique(scenes.labels)[:4])]
@@ -142,10 +149,9 @@ plt.show()
 #
 # The main table fixes each method's own default. Here the two main measures, object
 # localisation and insertion AUC, for other values of the parameters that a user of each
-# method has to choose, on the first SWEEP_PER_CLASS scenes of every class.
+# method has to choose, on the first `SWEEP_PER_CLASS` images of every class.
 
-# %%
-# NBVAL_SKIP
+# %% tags=["nbval-skip"]
 # (a second grading run, see above)
 sweep_idx = np.arange(min(len(scenes.x), SWEEP_PER_CLASS * n_classes))
 sub = comparison.Scenes(scenes.x[sweep_idx], scenes.labels[sweep_idx],
@@ -154,74 +160,17 @@ variants = [m for m in contenders.variants(world, settings)
             if METHODS is None or m.name.split(" (")[0] in METHODS]
 sweep = comparison.compare(variants, model, sub, ablation=ablation)
 display(Markdown(comparison.table_markdown(sweep, why, measures=("localisation", "insertion"))))
+load.append(os.getloadavg()[0])
 
 # %% [markdown]
-# ## Reading the table
+# ## Reading the tables
 #
-# The text below reads the saved synthetic-world outputs (100 held-out scenes, 10 per
-# class; 20 of them for the randomisation check; 30 for the parameter table).
-#
-# **Which methods localise.** Every method except the random map puts more of its positive
-# mass on the object than chance, but by very different margins. LRP (z^B + γ) is the most
-# concentrated on the object (localisation ratio 6.22), followed by IG with a blurred
-# baseline (5.21), IG with the zero baseline of HW3 (4.22), the influence-directed
-# explanation through the top conv4_1 neuron (3.82), Gradient × Input (3.78) and occlusion
-# (3.54). The signed gradient methods also point at the object: their maximum lies on it in
-# 89-93% of the scenes. The three CAMs barely beat chance (1.24-1.56) and their maximum is on
-# the object in only 22-32% of the scenes. This is a resolution effect, not a wrong idea: the
-# surrogate's last convolution is 4×4 for a 64×64 scene, so a CAM is a bilinear blob. One
-# block lower, Grad-CAM's localisation rises from 1.21 to 3.20 (second table). Occlusion's
-# pointing game (0.50) is low for a similar reason. Its 8×8 squares tie, and a tie counts as
-# the share of tied pixels that lie on the object.
-#
-# **The comparative quantity.** Every method that can explain $s_{c_1} - s_{c_2}$ finds the
-# part in which the twins differ: all part-truth ratios are well above 1. LRP (7.88), IG with
-# blurred (7.55) and zero (7.39) baselines and Gradient × Input (7.24) concentrate most on
-# the roof and the cargo bed. IG from a white image is the weakest (2.47). This is the test
-# that only a world with known counterfactuals can make, and the attribution methods with
-# a difference term pass it best.
-#
-# **Which methods pass the sanity check.** Re-initialising the top three layers should
-# change an explanation. IG with the zero baseline, LRP and Gradient × Input change
-# completely (rank correlation 0.04-0.05, intervals around 0), and so does the
-# influence-directed explanation (0.22). SmoothGrad does not (0.92): its maps are almost the
-# same for the trained and the randomised model. Vanilla gradients (0.77) and IG from a blurred image (0.84) also keep much of
-# their structure. The blurred baseline keeps it because the attribution is dominated by
-# the difference term $x - x'$, which is large exactly at the image's edges whatever the
-# model. The random map scores 1.00 because it ignores the model by construction. Occlusion
-# has a negative correlation (-0.26): on the randomised model, occluding the same squares
-# tends to move $p_t$ the other way.
-#
-# **Where the ablation metrics and the ground truth disagree.** Insertion AUC ranks the
-# methods almost upside down with respect to the mask measures and the sanity check. Its
-# best scores go to SmoothGrad (0.73), occlusion (0.71), |IG| from black (0.70) and LIME
-# (0.68). The methods that localise best and pass the randomisation check (LRP 0.47,
-# Gradient × Input 0.33, IG zero baseline 0.32) come near the random map (0.26). We see
-# three likely causes; this notebook does not test them one by one.
-#
-# 1. Insertion measures $p_t$ along a path from a black image. This is exactly the path of
-#    IG-from-black, and occlusion's own removal operation.
-# 2. The maps of the signed methods explain the score $s_c$ (HW3, sheet 11), not the
-#    probability. They give negative evidence that the ranking puts last.
-# 3. Magnitude maps (|gradient|, SmoothGrad) rank the object's edges first, and on these
-#    scenes inserting edges may raise $p_t$ quickly whether or not the model's decision
-#    rests on them; their failed randomisation check points that way.
-#
-# Deletion AUC separates the methods less (0.14-0.20 for all but the CAMs, against 0.24 for
-# random). Grad-CAM and Ablation-CAM are *worse* than random there (0.35 and 0.32): their
-# blobs remove the surroundings of small objects first. So an ablation metric answers "which
-# pixels move $p_t$ along this removal path", not "which pixels the model uses". On this
-# world the mask measures and the randomisation check agree with each other, and the
-# ablation metrics disagree with both.
-#
-# **Free parameters** (second table). SmoothGrad's noise level trades localisation for
-# nothing: 2.49 at σ = 0.05, 2.29 at the default 0.1 and 1.92 at 0.2, at the same insertion
-# AUC. A stronger blur of IG's baseline localises slightly better (4.93 → 5.38). Smaller
-# occlusion squares localise better (2.80 at 16×16, 3.66 at 8×8, 3.82 at 4×4) and cost
-# 15× more forwards than 16×16. LIME gains from more samples (2.87 → 3.38). LRP's γ matters:
-# with γ = 0 everywhere (LRP-0 above the z^B layer), localisation falls from 6.03 to 4.20.
-#
-# **Time.** In the main table, the time per image of the first methods (IG, including the
-# compilation of their gradients) was measured while other jobs shared the two cores, and
-# is up to ten times too high. In the second table, measured on an idle machine, IG with 50
-# steps costs about 0.09 s per 64×64 scene and LIME with 1000 samples 3.2 s.
+# The answers below are rendered from the two tables above and from a few numbers computed
+# beside them (the CAMs' grid, where occlusion's strongest window lies, the difference term
+# of the blurred baseline, the machine's load while the tables were measured).
+
+# %% tags=["nbval-skip"]
+# (reads the tables above)
+context = contenders.reading_context(world, model, scenes, results, settings)
+context.update(load=load, cores=os.cpu_count())
+display(Markdown(comparison.reading(results, sweep, context)))
