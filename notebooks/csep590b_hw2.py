@@ -28,7 +28,7 @@
 # numbers computed beside it.
 
 # %% tags=["parameters"]
-# Parameters (papermill injects new values after this cell).
+# Parameters: `make run ... -p NAME VALUE` writes the values used into this cell.
 WORLD = "synthetic"   # "imagenet" (VGG16 + real photos, downloads) or "synthetic" (offline)
 N_SHOW = 3            # Problems 2-3: the first three images
 N_EVAL = 10           # Problem 4: the first ten images

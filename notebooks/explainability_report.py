@@ -49,7 +49,7 @@
 # and conv5_3.
 
 # %% tags=["parameters"]
-# Parameters (papermill injects new values after this cell).
+# Parameters: `make run ... -p NAME VALUE` writes the values used into this cell.
 WORLD = "synthetic"    # "imagenet" (VGG16 + the report's photographs) or "synthetic" (offline)
 N_IMAGES = None        # the first N images of the set; None: all (11 photographs or 10 scenes)
 CAM_LAYER = None       # the CAMs' slice (index i of model.layers[i].input); None: conv5_3

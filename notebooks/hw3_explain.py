@@ -37,7 +37,7 @@
 # The banner printed by the first code cell says which world produced the saved outputs.
 
 # %% tags=["parameters"]
-# Parameters (papermill injects new values after this cell).
+# Parameters: `make run ... -p NAME VALUE` writes the values used into this cell.
 WORLD = "synthetic"   # "imagenet" (VGG16 + real photos, downloads) or "synthetic" (offline)
 STEPS = 50            # m, the number of Riemann steps of the path integral (IG eq. 3)
 N_IMAGES = None       # images per class-level set; None: all the world provides
@@ -177,8 +177,8 @@ print("steps used: %d (%d path points evaluated), completeness gap: %.4f (%.2f%%
 # class starfish (distribution of interest: all starfish images; the class explanation is the
 # mean of the instance attributions). A neuron (channel) is ranked by the **max** of its
 # spatial *attribution* map (with the difference term; handout 3.2). Each of the top 3 neurons
-# is drawn on the first instance by attributing its summed activation to the pixels (handout
-# 3.3).
+# is drawn on the first instance by attributing its summed activation to the pixels
+# (handout 3.3).
 
 # %%
 q_star = conv4_1.absolute(c_star)

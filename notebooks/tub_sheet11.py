@@ -30,7 +30,7 @@
 # from the numbers computed beside it.
 
 # %% tags=["parameters"]
-# Parameters (papermill injects new values after this cell).
+# Parameters: `make run ... -p NAME VALUE` writes the values used into this cell.
 WORLD = "synthetic"   # "imagenet" (VGG16 + the castle photo) or "synthetic" (offline)
 AM_STEPS = 120        # gradient steps of activation maximisation
 N_REAL = None         # real images per class to compare prototypes with; None: all

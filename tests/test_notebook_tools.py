@@ -150,7 +150,7 @@ _QUOTED = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?:(\s?%)|(\s?[x×])(?![\w×]))"
 _SHOWN = re.compile(r"(?<![\w.])-?(\d+(?:\.\d+)?)(?![\w.]*\d)")
 # Not quotations of results: LaTeX, links, arXiv ids, section / question / exercise numbers.
 _EXEMPT = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|https?://\S+|\b\d{4}\.\d{4,5}\b"
-                     r"|(?:\b(?:part|section|sections|question|exercise|task|sheet|step|q|hw|"
+                     r"|(?:\b(?:part|section|sections|handout|question|exercise|task|sheet|step|q|hw|"
                      r"homework|figure|fig\.|table|eq\.|equation|chapter|slide|slides)\s*|§\s*)"
                      r"\d+(?:\.\d+)*(?:\s*(?:,|and|or|-|to)\s*\d+(?:\.\d+)*)*", re.I | re.S)
 
