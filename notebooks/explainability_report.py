@@ -132,7 +132,7 @@ else:
 # randomised. In the ImageNet world the same probe set (scenes upscaled to 224 px) dissects
 # VGG16 alone: there is no second network there (no Places365 weights for VGG16 are reachable).
 
-# %%
+# %% tags=["probe-set"]
 probe_images, probe_labels, concept_masks = dissection.synthetic_probe_set(PROBE_PER_CLASS)
 results_dir = RESULTS_DIR or os.path.join(hw3_env.ROOT, "results", "explainability_report",
                                           world.name)
@@ -179,7 +179,7 @@ if len(trained) == 1:
 # **Concepts per layer.** The report's histograms: how many units of each layer detect each
 # concept (the twelve most frequent concepts per layer), one row per network.
 
-# %%
+# %% tags=["probe-set"]
 dissection.plot_concept_histograms([(label, results[label]) for label, *_ in trained],
                                    title="Concepts learned per layer")
 plt.show()
@@ -188,7 +188,7 @@ plt.show()
 # **Concepts shared by both networks and exclusive to each** (the report's second histogram),
 # over the three layers.
 
-# %%
+# %% tags=["probe-set"]
 if len(trained) == 2:
     (la, *_), (lb, *_) = trained
     dissection.plot_shared_exclusive(results[la], results[lb], labels=(la, lb))
@@ -200,7 +200,7 @@ else:
 # **Units 0-2 of each layer** (the report's table), for each network. A unit without a label
 # shows the concept it overlaps most and that IoU.
 
-# %%
+# %% tags=["probe-set"]
 display(Markdown(dissection.units_table([(label, results[label]) for label, *_ in trained])))
 
 # %% [markdown]
@@ -208,21 +208,21 @@ display(Markdown(dissection.units_table([(label, results[label]) for label, *_ i
 # the results folder, one row per unit with its layer, its best concept, that IoU and whether
 # it is a detector.
 
-# %%
+# %% tags=["probe-set"]
 csv_rows = {}
 for label, net, _, slug in trained:
     path = os.path.join(results_dir, slug, "descriptions.csv")
     csv_rows[label] = dissection.write_descriptions(results[label], path)
     print("%-8s %s: %d units" % (label, os.path.relpath(path, hw3_env.ROOT), csv_rows[label]))
 
-# %% tags=["nbval-check-output"]
+# %% tags=["nbval-check-output", "probe-set"]
 print("one row per unit of the three layers in every file:",
       all(n == sum(len(r.labels) for r in results[label]) for label, n in csv_rows.items()))
 
 # %% [markdown]
 # **The floor: detector units of the trained networks and of their randomised copies.**
 
-# %%
+# %% tags=["probe-set"]
 display(Markdown(dissection.detector_table(list(results.items()))))
 for label, res in results.items():
     print("%-62s mean best IoU per unit: %s" % (label, ", ".join(
@@ -231,7 +231,7 @@ for label, res in results.items():
 # %% [markdown]
 # **Analysis** (every sentence below is built from the dissections above).
 
-# %%
+# %% tags=["probe-set"]
 if len(trained) == 2:
     display(Markdown(dissection.comparison_markdown((la, results[la]), (lb, results[lb]))))
 else:
@@ -443,8 +443,8 @@ if synthetic:
     truth_iou["LIME"] = overlap.iou(lime_masks, report.masks["object"])
     display(Markdown(overlap.iou_markdown(short, truth_iou)))
 else:
-    display(Markdown("*The ImageNet photographs have no object masks here; the IoU against the "
-                     "truth is measured in the synthetic world only.*"))
+    display(Markdown("*These photographs come with no object masks, so the IoU against the "
+                     "truth is not measured here.*"))
 
 # %% [markdown]
 # **Analysis** (built from the numbers above).

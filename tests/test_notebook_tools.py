@@ -424,3 +424,14 @@ def test_progress_counts_and_disable_is_silent(capsys):
     assert bar.n == 4 and capsys.readouterr().err == ""
     with pytest.raises(TypeError, match="no iterable"):
         iter(progress(total=2, disable=True)).__next__()
+
+
+def test_synthetic_wording_flags_the_other_worlds_words_only():
+    from helpers import synthetic_wording
+    flagged = lambda text: [w for w, _ in synthetic_wording([text])]
+    assert flagged("The neuron's mass is highest on the roof (2.1x chance).") == ["roof",
+                                                                                   "2.1x chance"]
+    assert flagged("It puts most of its attribution inside the object mask.")
+    assert flagged("Grad-CAM's mask covers 30% of the image; LIME's mask 63%.") == []
+    assert flagged("These photos come with no object masks: only the picture shows it.") == []
+    assert flagged("> **These outputs were produced in the ImageNet world.** (not synthetic)") == []
