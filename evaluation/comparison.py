@@ -17,7 +17,7 @@ from typing import Callable, Dict, Optional
 
 import numpy as np
 
-from evaluation import measures as M
+from evaluation import evidence, measures as M
 from notebook_tools.progress import progress
 
 __all__ = ["Method", "Scenes", "grade", "compare", "table_markdown", "synthetic_scenes",
@@ -346,9 +346,7 @@ def signed_methods(results, share=0.05):
     at least ``share`` of the maps' total absolute mass."""
     out = []
     for name, row in results.items():
-        m = np.asarray(row["maps"], dtype=np.float64)
-        total = np.abs(m).sum()
-        if total > 0 and np.maximum(-m, 0).sum() / total >= share:
+        if evidence.negative_share(row["maps"]) >= share:
             out.append(name)
     return out
 

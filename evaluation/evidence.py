@@ -28,8 +28,8 @@ from evaluation.measures import reduce_maps
 from synthetic_world.scenes import BACKGROUND_KINDS
 
 __all__ = ["BACKGROUND", "regions_of", "PartProfile", "part_profile", "profile_table",
-           "ranking_sentence", "parts_under_peaks", "focus", "list_overlap", "recurring",
-           "crossing", "ordinal", "times"]
+           "ranking_sentence", "parts_under_peaks", "focus", "negative_share", "list_overlap",
+           "recurring", "crossing", "ordinal", "times"]
 
 BACKGROUND = "background"
 """The region outside the object (and outside the distractor shapes, where they are known)."""
@@ -255,6 +255,14 @@ def focus(maps, top=0.1):
     total = m.sum(axis=1)
     head = -np.sort(-m, axis=1)[:, :k].sum(axis=1)
     return np.where(total > 0, head / np.where(total > 0, total, 1), np.nan)
+
+
+def negative_share(values):
+    """Share of the absolute mass of ``values`` (a map, or a stack of maps pooled) that
+    is negative: sum(max(-v, 0)) / sum(|v|); 0 for an all-zero input."""
+    v = np.asarray(values, dtype=np.float64)
+    total = np.abs(v).sum()
+    return float(np.maximum(-v, 0).sum() / total) if total > 0 else 0.0
 
 
 def list_overlap(a, b):

@@ -304,10 +304,9 @@ def occlusion_evidence(occ_map, img, model, target, baseline, superpixel_size, m
         peaks = [{"value": float(cells.flat[f]), "row": int(f // cells.shape[1]),
                   "col": int(f % cells.shape[1])} for f in order]
         profile = None
-    total = np.abs(cells).sum()
     top = peaks[0]
     return {"peaks": peaks, "grid": cells.shape, "profile": profile, "target": int(target),
-            "negative": float(np.maximum(-cells, 0).sum() / total) if total > 0 else 0.0,
+            "negative": evidence.negative_share(cells),
             "occluded": occluded_prediction(img, model, (top["row"], top["col"]), baseline, s)}
 
 
@@ -457,10 +456,9 @@ def blur_answer(blurs, occ_black, occ_blur, superpixel_size, masks=None):
     stats = []
     for m in [occ_black] + list(occ_blur):
         cells = np.asarray(m, np.float64)[::s, ::s]
-        total = np.abs(cells).sum()
         prof = evidence.part_profile(np.asarray(m)[None], masks) if masks is not None else None
-        stats.append((float(cells.max()), float(np.maximum(-cells, 0).sum() / total)
-                      if total > 0 else 0.0, int((cells < -0.001).sum()), prof))
+        stats.append((float(cells.max()), evidence.negative_share(cells),
+                      int((cells < -0.001).sum()), prof))
     rows = ["| %s | %.3f | %s | %d |%s" % (n, mx, _pct(neg), nneg,
                                            " %s |" % _top_region(prof) if prof else "")
             for n, (mx, neg, nneg, prof) in zip(names, stats)]

@@ -181,9 +181,8 @@ def rules_text(model, rules):
 
 def negative_share(relevance):
     """Share of a relevance map's absolute mass (channel sum) that is negative."""
-    h = heatmap(relevance)
-    total = np.abs(h).sum()
-    return float(np.maximum(-h, 0).sum() / total) if total > 0 else 0.0
+    from evaluation import evidence
+    return evidence.negative_share(heatmap(relevance))
 
 
 def relevance_evidence(relevances, masks=None, top=0.1):

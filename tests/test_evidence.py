@@ -129,3 +129,9 @@ def test_roughness_known_answers():
     np.testing.assert_allclose(roughness(np.stack([board, ramp[:6, :6]])), [200.0, 0.5])
     with pytest.raises(ValueError, match="H, W >= 2"):
         roughness(np.zeros((2, 1, 5)))
+
+
+def test_negative_share_is_the_negative_part_of_the_absolute_mass():
+    assert E.negative_share(np.array([[3.0, -1.0], [0.0, -4.0]])) == pytest.approx(5 / 8)
+    assert E.negative_share(np.zeros((2, 3))) == 0.0
+    assert E.negative_share(np.ones((1, 3, 2, 2))) == 0.0
