@@ -649,8 +649,9 @@ class ImageNetWorld(World):
 
 
 class SyntheticWorld(World):
-    """The offline world: the surrogate model of ``synthetic_world.scenes`` and its generated
-    images (with part masks). ``synthetic`` is imported here, not at module import.
+    """The offline world: the surrogate model of ``synthetic_world.surrogate`` and the
+    generated images of ``synthetic_world.scenes`` (with part masks), imported here, not
+    at module import.
     """
     name = "synthetic"
 
@@ -668,8 +669,9 @@ class SyntheticWorld(World):
         return list(self._synthetic.CLASS_NAMES)
 
     def _build_model(self):
-        """The surrogate model (``scenes.load_surrogate()``)."""
-        return self._synthetic.load_surrogate()
+        """The surrogate model (``surrogate.load_surrogate()``)."""
+        from synthetic_world import surrogate
+        return surrogate.load_surrogate()
 
     def plan(self, role):
         """(class index, generate split, default count) for a role."""
@@ -712,16 +714,13 @@ class SyntheticWorld(World):
                              for i in range(keep)],
                         credits=[""] * keep, masks=masks, urls=[""] * keep)
 
-
     def _one_per_class(self, role, limit, size):
         """The first held-out scene of each class (``limit``: the first classes), with
         its part masks under their own names and ``'object'``."""
         limit = _check_limit(limit)
         classes = list(range(len(self.class_names)))[:limit]
-        sets = [self._synthetic.generate(c, 1, "heldout", seed=SYNTHETIC_SEED) for c in classes]
-        images = np.concatenate([np.asarray(ims, dtype=np.uint8) for ims, _ in sets])
-        masks = {"object": np.concatenate([np.asarray(ms["object"], dtype=bool)
-                                           for _, ms in sets])}
+        images, _, drawn = self._synthetic.heldout_scenes(1, classes, seed=SYNTHETIC_SEED)
+        masks = {"object": drawn["object"]}
         size = size or self.image_size
         if images.shape[1:3] != (size, size):
             images, masks = _resize_set(images, masks, size)
@@ -804,15 +803,11 @@ def sample50(world, limit=None, progress=True):
         rows = set_rows(SAMPLE50_ROLE)[:limit]
         return images_from_rows(rows, role=SAMPLE50_ROLE, size=w.image_size, cache=w.cache,
                                 image_dir=w.image_dir, progress=progress)
+    from synthetic_world import scenes
     per, n_classes = SYNTHETIC_SAMPLE50_PER_CLASS, len(w.class_names)
-    drawn = [w._synthetic.generate(c, per, "heldout", seed=SYNTHETIC_SEED)
-             for c in range(n_classes)]
+    images, _, masks = scenes.heldout_scenes(per, seed=SYNTHETIC_SEED, interleave=True)
     order = [(i, c) for i in range(per) for c in range(n_classes)][:limit]
-    images = np.stack([np.asarray(drawn[c][0][i], dtype=np.uint8) for i, c in order])
-    names = list(dict.fromkeys(k for _, ms in drawn for k in ms))   # every class's parts
-    empty = np.zeros((w.image_size, w.image_size), bool)
-    masks = {k: np.stack([np.asarray(drawn[c][1][k][i], dtype=bool) if k in drawn[c][1]
-                          else empty for i, c in order]) for k in names}
+    images, masks = images[:len(order)], {k: m[:len(order)] for k, m in masks.items()}
     return ImageSet(role=SAMPLE50_ROLE, images=images,
                     labels=np.array([c for _, c in order], dtype=np.int64),
                     class_names=[w.class_names[c] for _, c in order],

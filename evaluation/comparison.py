@@ -197,24 +197,19 @@ def synthetic_scenes(world, per_class=10, seed=None):
         (:class:`Scenes`, pictures uint8 (N, H, W, 3)).
     """
     import test_data
+    from synthetic_world import scenes
     if world.name != "synthetic":
         raise ValueError("synthetic_scenes needs the synthetic world (it has part masks), "
                          "got %r; use photo_scenes for the ImageNet world" % world.name)
     if int(per_class) < 1:
         raise ValueError("per_class must be >= 1, got %r" % (per_class,))
     seed = test_data.SYNTHETIC_SEED if seed is None else seed
-    drawn = [world._synthetic.generate(c, int(per_class), "heldout", seed=seed)
-             for c in range(len(world.class_names))]
-    order = [(i, c) for i in range(int(per_class)) for c in range(len(drawn))]
-    pictures = np.stack([drawn[c][0][i] for i, c in order]).astype(np.uint8)
-    labels = np.array([c for _, c in order])
-    masks = np.stack([drawn[c][1]["object"][i] for i, c in order]).astype(bool)
+    pictures, labels, masks = scenes.heldout_scenes(int(per_class), seed=seed, interleave=True)
     pairs = []
     for c1, c2, part in TWIN_TESTS:
         idx = np.flatnonzero(labels == c1)
-        regions = np.stack([drawn[c1][1][part][i] for i, c in order if c == c1]).astype(bool)
-        pairs.append((idx, c1, c2, regions))
-    return Scenes(world.preprocess(pictures), labels, masks, pairs), pictures
+        pairs.append((idx, c1, c2, masks[part][idx]))
+    return Scenes(world.preprocess(pictures), labels, masks["object"], pairs), pictures
 
 
 def photo_scenes(world, image_set):

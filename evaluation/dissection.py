@@ -229,7 +229,7 @@ def layers_above(model, layer):
 # ---------------------------------------------------------------------------
 # The synthetic world's probe set and the report's views
 # ---------------------------------------------------------------------------
-def synthetic_probe_set(n_per_class=10, split="heldout", seed=0):
+def synthetic_probe_set(n_per_class=10, seed=0):
     """Held-out scenes of every class with their concept masks.
 
     Concepts: '<class>: <part>' for every part of every class (``synthetic.PARTS``,
@@ -245,24 +245,15 @@ def synthetic_probe_set(n_per_class=10, split="heldout", seed=0):
     from synthetic_world import scenes as synthetic
     if int(n_per_class) < 1:
         raise ValueError("n_per_class must be >= 1, got %r" % (n_per_class,))
-    images, labels, per_class = [], [], []
-    for c in range(len(synthetic.CLASS_NAMES)):
-        ims, ms = synthetic.generate(c, int(n_per_class), split, seed=seed)
-        images.append(np.asarray(ims, dtype=np.uint8))
-        labels += [c] * len(ims)
-        per_class.append(ms)
-    images = np.concatenate(images)
-    n, size = int(n_per_class), images.shape[1:3]
+    images, labels, drawn = synthetic.heldout_scenes(int(n_per_class), seed=seed)
     masks = {}
-    for c, ms in enumerate(per_class):
+    for c, name in enumerate(synthetic.CLASS_NAMES):
         for part in synthetic.PARTS[c]:
-            m = np.zeros((len(images),) + size, dtype=bool)
-            m[c * n:(c + 1) * n] = np.asarray(ms[part], dtype=bool)
-            masks["%s: %s" % (synthetic.CLASS_NAMES[c], part)] = m
+            masks["%s: %s" % (name, part)] = drawn[part] & (labels == c)[:, None, None]
     for name in synthetic.SCENE_MASKS:
         key = "background: " + name if name in synthetic.BACKGROUND_KINDS else name
-        masks[key] = np.concatenate([np.asarray(ms[name], dtype=bool) for ms in per_class])
-    return images, np.asarray(labels), masks
+        masks[key] = drawn[name]
+    return images, labels, masks
 
 
 def _as_models(results):

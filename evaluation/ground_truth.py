@@ -144,7 +144,8 @@ def report(world=None, n=20, steps=32, randomized_layers=RANDOMIZED_LAYERS, verb
 def _heldout(cls, n):
     """(images, masks) of ``n`` held-out synthetic images of class ``cls``."""
     from synthetic_world import scenes as synthetic
-    return synthetic.generate(cls, n, "heldout")
+    images, _, masks = synthetic.heldout_scenes(n, [cls])
+    return images, masks
 
 
 if __name__ == "__main__":

@@ -72,7 +72,7 @@ from IPython.display import Markdown, display
 import test_data
 from evaluation import dissection, ground_truth, overlap
 from methods import cam, lime_image
-from synthetic_world import scenes
+from synthetic_world import scenes, surrogate
 
 np.random.seed(SEED)
 # %matplotlib inline
@@ -137,10 +137,10 @@ probe_images, probe_labels, concept_masks = dissection.synthetic_probe_set(PROBE
 results_dir = RESULTS_DIR or os.path.join(hw3_env.ROOT, "results", "explainability_report",
                                           world.name)
 if synthetic:
-    second = scenes.load_surrogate(scenes.BACKGROUND_SURROGATE_PATH)
-    trained = [("objects", model, scenes.surrogate_record(), "surrogate"),
+    second = surrogate.load_surrogate(surrogate.BACKGROUND_SURROGATE_PATH)
+    trained = [("objects", model, surrogate.surrogate_record(), "surrogate"),
                ("stripes", second,
-                scenes.surrogate_record(scenes.BACKGROUND_SURROGATE_PATH),
+                surrogate.surrogate_record(surrogate.BACKGROUND_SURROGATE_PATH),
                 "surrogate_background")]
 else:
     trained = [("VGG16 (ImageNet)", model, None, "vgg16")]

@@ -1,5 +1,6 @@
-"""The offline "synthetic world": 64x64 scenes with ground-truth part masks, and the
-small VGG-layout surrogate model trained on them.
+"""The offline "synthetic world"'s scenes: 64x64 images with ground-truth part masks
+(the objects' drawings are in :mod:`synthetic_world.objects`; the small VGG-layout
+surrogate model trained on the scenes is in :mod:`synthetic_world.surrogate`).
 
 The homework explains VGG16 on ImageNet photographs; without the 528 MB ImageNet
 weights (or without a network) the notebook runs on this world instead. Its ten
@@ -40,13 +41,12 @@ everything but their roof or cargo from the shared streams, so
 and its convertible twin differ only inside the 'roof' region, a pickup and its van
 twin only inside the 'bed' region.
 """
-import json
-import os
-
-import hw3_env
+import hw3_env  # noqa: F401  (must come before keras)
 
 import numpy as np
 from PIL import Image, ImageDraw
+
+from synthetic_world.objects import TWINS, Shape, draw, poly, rect
 
 IMAGE_SIZE = 64
 CLASS_NAMES = ['starfish', 'sports car', 'convertible', 'pickup', 'van', 'chain saw',
@@ -84,13 +84,6 @@ holds the pixels the clutter shapes painted (never touching the object; empty on
 flat background); ``'gradient'``, ``'smooth noise'`` and ``'stripes'`` hold the
 background pixels that show that texture (every pixel outside the object and the
 clutter, under the scene's one kind; all three empty on a flat background)."""
-
-SURROGATE_WIDTHS = (8, 16, 32, 64, 64)
-SURROGATE_DENSE = 128
-SURROGATE_PATH = os.path.join(hw3_env.ROOT, 'models', 'surrogate.h5')
-BACKGROUND_SURROGATE_PATH = os.path.join(hw3_env.ROOT, 'models', 'surrogate_background.h5')
-"""The second surrogate: the same layout trained on a scene-level label (task
-``'stripes'``: is the background striped?) instead of the object's class."""
 
 TASKS = {'object': CLASS_NAMES, 'background': list(BACKGROUND_KINDS),
          'stripes': ['no stripes', 'stripes']}
@@ -144,396 +137,14 @@ def _rngs(seed, split_id, class_index, i):
 
 
 # ---------------------------------------------------------------------------
-# Shapes in object coordinates (x right, y down; the object faces right)
+# Pose and rasterisation
 # ---------------------------------------------------------------------------
-def _ellipse(cx, cy, rx, ry, n=24, start=0.0, stop=2 * np.pi):
-    """Points of an ellipse (or of an arc of it when start/stop are given)."""
-    t = np.linspace(start, stop, n, endpoint=(stop - start) < 2 * np.pi - 1e-9)
-    return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], axis=1)
-
-
-def _rect(x0, y0, x1, y1):
-    return np.array([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], dtype=float)
-
-
-def _poly(*points):
-    return np.array(points, dtype=float)
-
-
-def _jitter(rng, colour, amount=20):
-    """A colour near ``colour`` (each channel +-amount), as a tuple of ints."""
-    c = np.asarray(colour, dtype=float) + rng.uniform(-amount, amount, 3)
-    return tuple(int(v) for v in np.clip(np.round(c), 0, 255))
-
-
-def _choice(rng, options):
-    return options[int(rng.integers(len(options)))]
-
-
-def _shade(colour, factor):
-    return tuple(int(np.clip(round(c * factor), 0, 255)) for c in colour)
-
-
-class _Shape:
-    """One drawing primitive: ``kind`` 'polygon' or 'line' (``width`` in object
-    units), painted in ``colour`` as part ``part``, or only added to the mask of
-    ``part`` when ``colour`` is None (a region). ``inside`` names a part drawn
-    earlier: the primitive is clipped to that part's first primitive, and does not
-    take pixels away from it when that part is a region."""
-    __slots__ = ('part', 'kind', 'points', 'colour', 'width', 'inside')
-
-    def __init__(self, part, points, colour, kind='polygon', width=0.0, inside=None):
-        self.part, self.points, self.colour = part, np.asarray(points, float), colour
-        self.kind, self.width, self.inside = kind, width, inside
-
-
-CAR_COLOURS = [(200, 30, 30), (230, 200, 40), (30, 70, 180), (30, 30, 35),
-               (235, 235, 235), (160, 165, 170), (30, 130, 60), (240, 120, 20),
-               (110, 20, 40), (90, 160, 220)]
-GLASS = (160, 195, 225)
-TYRE = (35, 35, 38)
-
-
-def _wheels(rng, xs, y, r):
-    """Tyres and hubs of a vehicle (part 'wheels')."""
-    tyre, hub = _jitter(rng, TYRE, 12), _jitter(rng, (175, 175, 180), 30)
-    shapes = []
-    for x in xs:
-        shapes.append(_Shape('wheels', _ellipse(x, y, r, r, 20), tyre))
-        shapes.append(_Shape('wheels', _ellipse(x, y, 0.5 * r, 0.5 * r, 14), hub))
-    return shapes
-
-
-def _car_geometry(rng):
-    """The shared geometry of sports cars and convertibles.
-
-    Returns:
-        dict with body height ``hb``, cabin trapezoid ``cabin`` (4 points), wheel
-        positions/radius and the body colour.
-    """
-    hb = rng.uniform(0.24, 0.32)
-    xr, xf = rng.uniform(-0.55, -0.38), rng.uniform(0.22, 0.38)
-    hc = rng.uniform(0.25, 0.33)
-    xrt, xft = xr + rng.uniform(0.12, 0.24), xf - rng.uniform(0.28, 0.40)
-    return {
-        'hb': hb, 'xr': xr, 'xf': xf, 'hc': hc, 'xrt': xrt, 'xft': xft,
-        'cabin': _poly((xr, -hb), (xrt, -hb - hc), (xft, -hb - hc), (xf, -hb)),
-        'wheel_x': (-0.62 + rng.uniform(-0.05, 0.05), 0.62 + rng.uniform(-0.05, 0.05)),
-        'wheel_r': rng.uniform(0.16, 0.21),
-        'colour': _jitter(rng, _choice(rng, CAR_COLOURS), 25),
-        'glass': _jitter(rng, GLASS, 25),
-    }
-
-
-def _car_body(rng, g):
-    """Low sleek body with head- and tail-light (part 'body')."""
-    hb, c = g['hb'], g['colour']
-    body = _poly((-1.0, 0.07), (-1.0, -0.72 * hb), (-0.9, -hb), (g['xf'] + 0.06, -hb),
-                 (0.55, -0.72 * hb), (0.96, -0.45 * hb), (1.0, -0.12 * hb), (0.98, 0.07))
-    return [_Shape('body', body, c),
-            _Shape('body', _rect(0.9, -0.42 * hb, 0.99, -0.24 * hb),
-                   _jitter(rng, (250, 240, 170), 5)),
-            _Shape('body', _rect(-1.0, -0.62 * hb, -0.93, -0.42 * hb),
-                   _jitter(rng, (200, 20, 20), 10))]
-
-
-def _closed_roof(g):
-    """The sports car's cabin: solid roof in body colour with two side windows."""
-    hb, hc = g['hb'], g['hc']
-    top, bottom = -hb - 0.68 * hc, -hb - 0.12 * hc
-    fr = lambda y: g['xr'] + (g['xrt'] - g['xr']) * (-hb - y) / hc   # rear edge at y
-    ff = lambda y: g['xf'] + (g['xft'] - g['xf']) * (-hb - y) / hc   # front edge at y
-    pillar = 0.5 * (g['xrt'] + g['xft'])
-    rear = _poly((fr(bottom) + 0.07, bottom), (fr(top) + 0.06, top), (pillar - 0.03, top),
-                 (pillar - 0.03, bottom))
-    front = _poly((pillar + 0.03, bottom), (pillar + 0.03, top), (ff(top) - 0.05, top),
-                  (ff(bottom) - 0.07, bottom))
-    return [_Shape('roof', g['cabin'], g['colour']),
-            _Shape('roof', rear, g['glass'], inside='roof'),
-            _Shape('roof', front, g['glass'], inside='roof')]
-
-
-def _open_top(rng, g):
-    """The convertible's open top: a windshield and one or two seats with headrests,
-    all inside the cabin region (which becomes the 'roof' region mask)."""
-    hb, hc = g['hb'], g['hc']
-    h = rng.uniform(0.6, 0.75) * hc
-    t = h / hc
-    xf_top = g['xf'] + (g['xft'] - g['xf']) * t
-    shield = _poly((g['xf'], -hb), (xf_top, -hb - h), (xf_top - 0.06, -hb - h),
-                   (g['xf'] - 0.07, -hb))
-    seat = _jitter(rng, _choice(rng, [(30, 30, 30), (200, 170, 120), (150, 30, 30),
-                                     (100, 60, 35), (235, 225, 200)]), 15)
-    shapes = [_Shape('roof', g['cabin'], None),
-              _Shape('windshield', shield, g['glass'], inside='roof')]
-    lo, hi = g['xrt'] + 0.04, xf_top - 0.22
-    n_seats = 1 if hi - lo < 0.3 else int(rng.integers(1, 3))
-    for k in range(n_seats):
-        x = hi - k * rng.uniform(0.26, 0.32) - rng.uniform(0.0, 0.04)
-        x = max(x, lo)
-        sh = rng.uniform(0.35, 0.45) * hc
-        back = _poly((x, -hb), (x - 0.05, -hb - sh), (x + 0.05, -hb - sh), (x + 0.11, -hb))
-        rest = _ellipse(x, -hb - sh - 0.09 * hc, 0.065, 0.11 * hc, 12)
-        shapes += [_Shape('seats', back, seat, inside='roof'),
-                   _Shape('seats', rest, _shade(seat, 0.85), inside='roof')]
-    return shapes
-
-
-def _car(rng, detail, convertible):
-    g = _car_geometry(rng)
-    body = _car_body(rng, g)
-    wheels = _wheels(rng, g['wheel_x'], 0.06, g['wheel_r'])
-    top = _open_top(detail, g) if convertible else _closed_roof(g)
-    return body + top + wheels
-
-
-def _truck_geometry(rng):
-    """The shared geometry of pickups and vans: cab, cargo region, wheels."""
-    hc = rng.uniform(0.62, 0.74)
-    x0 = rng.uniform(0.12, 0.28)
-    return {
-        'hc': hc, 'x0': x0, 'hood': rng.uniform(0.32, 0.42),
-        'roof_len': rng.uniform(0.22, 0.32),
-        'cargo': _rect(-1.0, -hc - rng.uniform(0.0, 0.12), x0 - 0.04, 0.08),
-        'wheel_x': (-0.6 + rng.uniform(-0.06, 0.06), 0.64 + rng.uniform(-0.04, 0.04)),
-        'wheel_r': rng.uniform(0.17, 0.21),
-        'colour': _jitter(rng, _choice(rng, CAR_COLOURS), 25),
-        'glass': _jitter(rng, GLASS, 25),
-    }
-
-
-def _cab(rng, g):
-    """Cab with hood, side window and headlight (part 'cab')."""
-    hc, x0, hood = g['hc'], g['x0'], g['hood']
-    xw = x0 + g['roof_len']            # where the windshield starts
-    xh = xw + 0.2                      # where the hood starts
-    cab = _poly((x0, 0.08), (x0, -hc), (xw, -hc), (xh, -hood), (1.0, -hood + 0.03),
-                (1.0, 0.08))
-    window = _poly((x0 + 0.06, -hc + 0.07), (xw - 0.01, -hc + 0.07),
-                   (xh - 0.07, -hood - 0.04), (x0 + 0.06, -hood - 0.04))
-    light = _rect(0.92, -hood + 0.06, 0.995, -hood + 0.14)
-    return [_Shape('cab', cab, g['colour']), _Shape('cab', window, g['glass']),
-            _Shape('cab', light, _jitter(rng, (250, 240, 170), 5))]
-
-
-def _open_bed(rng, g):
-    """The pickup's open bed: low side wall, the far wall's darker inner face above
-    it, a rim and a tailgate (part 'open_bed'); the cargo region is 'bed'."""
-    (xa, top), (xb, bottom) = g['cargo'][0], g['cargo'][2]
-    wall = rng.uniform(0.3, 0.38)
-    c = g['colour']
-    inner = _poly((xa + 0.05, bottom - wall), (xa + 0.1, bottom - wall - 0.11),
-                  (xb - 0.02, bottom - wall - 0.11), (xb - 0.02, bottom - wall))
-    rim = _rect(xa, bottom - wall - 0.04, xb, bottom - wall + 0.02)
-    return [_Shape('bed', g['cargo'], None),
-            _Shape('open_bed', inner, _shade(c, 0.45), inside='bed'),
-            _Shape('open_bed', _rect(xa, bottom - wall, xb, bottom), c, inside='bed'),
-            _Shape('open_bed', rim, _jitter(rng, (190, 190, 195), 25), inside='bed'),
-            _Shape('open_bed', _rect(xa, bottom - wall, xa + 0.05, bottom), _shade(c, 0.75),
-                   inside='bed')]
-
-
-def _box(rng, g):
-    """The van's closed tall cargo box with a stripe and a door seam (part 'bed')."""
-    (xa, top), (xb, bottom) = g['cargo'][0], g['cargo'][2]
-    colour = g['colour'] if rng.random() < 0.5 else _jitter(rng, (232, 232, 228), 18)
-    y = top + rng.uniform(0.35, 0.6) * (bottom - top)
-    stripe = _rect(xa, y, xb, y + 0.06)
-    seam = _rect(xa + 0.1, top + 0.05, xa + 0.13, bottom - 0.05)
-    return [_Shape('bed', g['cargo'], colour),
-            _Shape('bed', stripe, _jitter(rng, _choice(rng, CAR_COLOURS), 25), inside='bed'),
-            _Shape('bed', seam, _shade(colour, 0.7), inside='bed')]
-
-
-def _truck(rng, detail, van):
-    g = _truck_geometry(rng)
-    cab = _cab(rng, g)
-    wheels = _wheels(rng, g['wheel_x'], 0.1, g['wheel_r'])
-    cargo = _box(detail, g) if van else _open_bed(detail, g)
-    return cargo + cab + wheels
-
-
-def _starfish(rng):
-    """Five arms (a star, arms of random length, with bumps) and a central disc."""
-    colour = _jitter(rng, _choice(rng, [(235, 110, 30), (200, 40, 40), (150, 60, 160),
-                                       (240, 170, 60), (220, 90, 120)]), 25)
-    inner = rng.uniform(0.32, 0.42)
-    lengths = rng.uniform(0.82, 1.0, 5)
-    phase = rng.uniform(0, 2 * np.pi)
-    pts = []
-    for k in range(5):
-        a = phase + 2 * np.pi * k / 5
-        for da, r in ((-0.09, lengths[k] * 0.93), (0.0, lengths[k]), (0.09, lengths[k] * 0.93),
-                      (np.pi / 5, inner)):
-            pts.append((r * np.cos(a + da), r * np.sin(a + da)))
-    shapes = [_Shape('arms', _poly(*pts), colour)]
-    bump = _shade(colour, 1.3) if sum(colour) < 500 else _shade(colour, 0.75)
-    for k in range(5):
-        a = phase + 2 * np.pi * k / 5
-        for r in (0.45, 0.62, 0.78)[:int(rng.integers(2, 4))]:
-            shapes.append(_Shape('arms', _ellipse(r * np.cos(a), r * np.sin(a), 0.045, 0.045, 8),
-                                 bump))
-    c = 0.55 * inner
-    shapes.append(_Shape('center', _ellipse(0, 0, c, c, 16), _shade(colour, 0.8)))
-    return shapes
-
-
-def _chain_saw(rng):
-    """Engine housing, top handle and hand guard, guide bar with chain teeth."""
-    colour = _jitter(rng, _choice(rng, [(240, 120, 20), (230, 200, 40), (200, 40, 30),
-                                       (60, 140, 60), (230, 230, 230)]), 20)
-    bar_len = rng.uniform(0.9, 1.05)
-    bar_h = rng.uniform(0.07, 0.1)
-    steel = _jitter(rng, (170, 172, 178), 20)
-    dark = _jitter(rng, (40, 40, 45), 10)
-    x1 = -0.2 + bar_len
-    bar = np.concatenate([_poly((-0.25, -bar_h), (x1 - bar_h, -bar_h)),
-                          _ellipse(x1 - bar_h, 0, bar_h, bar_h, 10, -np.pi / 2, np.pi / 2),
-                          _poly((-0.25, bar_h))])
-    shapes = [_Shape('bar', bar, steel)]
-    n = int(bar_len / 0.09)
-    for k in range(n):
-        x = -0.18 + k * (x1 - bar_h - (-0.18)) / n
-        shapes.append(_Shape('teeth', _poly((x, -bar_h), (x + 0.045, -bar_h - 0.07),
-                                            (x + 0.08, -bar_h)), dark))
-        shapes.append(_Shape('teeth', _poly((x, bar_h), (x + 0.045, bar_h + 0.07),
-                                            (x + 0.08, bar_h)), dark))
-    engine = _poly((-1.0, 0.18), (-1.0, -0.2), (-0.85, -0.36), (-0.3, -0.36), (-0.15, -0.18),
-                   (-0.15, 0.18))
-    shapes.append(_Shape('engine', engine, colour))
-    shapes.append(_Shape('engine', _rect(-0.8, -0.1, -0.45, 0.05), _shade(colour, 0.6)))
-    handle = _ellipse(-0.55, -0.36, 0.38, rng.uniform(0.24, 0.32), 14, np.pi, 2 * np.pi)
-    shapes.append(_Shape('handle', handle, dark, 'line', 0.07))
-    shapes.append(_Shape('handle', _poly((-0.14, -0.12), (-0.1, -0.55)), dark, 'line', 0.06))
-    return shapes
-
-
-def _golf_ball(rng):
-    """A white dimpled ball (part 'ball'), on a tee (part 'tee') 60% of the time."""
-    white = _jitter(rng, (242, 242, 238), 10)
-    dimple = _shade(white, rng.uniform(0.72, 0.82))
-    shapes = [_Shape('ball', _ellipse(0, 0, 1, 1, 32), white)]
-    step = rng.uniform(0.26, 0.32)
-    off = rng.uniform(0, step, 2)
-    for row, y in enumerate(np.arange(-1 + off[1], 1, step * 0.87)):
-        for x in np.arange(-1 + off[0] + (step / 2) * (row % 2), 1, step):
-            if x * x + y * y < 0.78 ** 2:
-                shapes.append(_Shape('ball', _ellipse(x, y, 0.085, 0.085, 8), dimple))
-    if rng.random() < 0.6:
-        tee = _jitter(rng, _choice(rng, [(200, 160, 100), (220, 40, 40), (240, 220, 60),
-                                         (250, 250, 250), (40, 120, 220)]), 15)
-        h = rng.uniform(0.7, 1.0)
-        shapes.insert(0, _Shape('tee', _poly((-0.45, 0.93), (0.45, 0.93), (0.1, 1.15),
-                                             (0.07, 1.0 + h), (-0.07, 1.0 + h), (-0.1, 1.15)),
-                                tee))
-    return shapes
-
-
-def _church(rng):
-    """Nave with pitched roof, door and windows; tower, spire and cross."""
-    wall = _jitter(rng, _choice(rng, [(225, 215, 190), (200, 200, 205), (180, 90, 70),
-                                     (240, 240, 235)]), 15)
-    roof = _jitter(rng, _choice(rng, [(90, 50, 40), (60, 60, 70), (150, 60, 40)]), 15)
-    tw = rng.uniform(0.3, 0.42)
-    th = rng.uniform(1.0, 1.25)
-    sh = rng.uniform(0.6, 0.9)
-    nave_top = rng.uniform(0.35, 0.5)
-    shapes = [_Shape('building', _rect(-1.0, -nave_top, 0.3, 0.5), wall),
-              _Shape('building', _poly((-1.05, -nave_top), (0.3, -nave_top),
-                                       (0.3, -nave_top - 0.38), (-0.85, -nave_top - 0.38)),
-                     roof)]
-    window = _jitter(rng, (70, 90, 130), 20)
-    for x in np.linspace(-0.8, 0.05, 3 + int(rng.integers(0, 2))):
-        shapes.append(_Shape('building', np.concatenate(
-            [_poly((x - 0.06, 0.25), (x - 0.06, -0.1)),
-             _ellipse(x, -0.1, 0.06, 0.07, 7, np.pi, 2 * np.pi), _poly((x + 0.06, 0.25))]),
-            window))
-    shapes.append(_Shape('tower', _rect(0.3, -th, 0.3 + tw, 0.5), _shade(wall, 0.92)))
-    cx = 0.3 + tw / 2
-    shapes.append(_Shape('tower', np.concatenate(
-        [_poly((cx - 0.08, 0.5), (cx - 0.08, 0.25)),
-         _ellipse(cx, 0.25, 0.08, 0.08, 7, np.pi, 2 * np.pi), _poly((cx + 0.08, 0.5))]),
-        _jitter(rng, (90, 55, 30), 15)))
-    shapes.append(_Shape('tower', _ellipse(cx, -th + 0.25, 0.07, 0.07, 10), window))
-    shapes.append(_Shape('spire', _poly((0.27, -th), (0.33 + tw, -th), (cx, -th - sh)), roof))
-    gold = _jitter(rng, (210, 180, 60), 25)
-    top = -th - sh
-    shapes.append(_Shape('cross', _rect(cx - 0.03, top - 0.32, cx + 0.03, top + 0.02), gold))
-    shapes.append(_Shape('cross', _rect(cx - 0.11, top - 0.24, cx + 0.11, top - 0.18), gold))
-    return shapes
-
-
-def _parachute(rng):
-    """Striped canopy dome, suspension lines and a small figure."""
-    colours = [_jitter(rng, _choice(rng, [(230, 40, 40), (250, 200, 30), (40, 90, 220),
-                                          (250, 250, 250), (240, 120, 20), (40, 170, 80)]), 20)
-               for _ in range(2)]
-    n = int(rng.integers(5, 8))
-    h = rng.uniform(0.55, 0.75)
-    shapes = []
-    edges = np.linspace(np.pi, 2 * np.pi, n + 1)
-    for k in range(n):
-        arc = _ellipse(0, 0, 1, h, 6, edges[k], edges[k + 1])
-        gore = np.concatenate([arc, [(np.cos(edges[k + 1]), 0.12), (np.cos(edges[k]), 0.12)]])
-        shapes.append(_Shape('canopy', gore, colours[k % 2]))
-    fy = rng.uniform(1.0, 1.25)
-    dark = _jitter(rng, (40, 40, 45), 15)
-    for x in np.linspace(-0.95, 0.95, 4):
-        shapes.append(_Shape('lines', _poly((x, 0.12), (np.sign(x) * 0.07, fy)), dark,
-                             'line', 0.02))
-    suit = _jitter(rng, _choice(rng, [(40, 40, 45), (200, 60, 40), (60, 80, 160)]), 20)
-    shapes += [_Shape('figure', _ellipse(0, fy - 0.07, 0.08, 0.08, 10),
-                      _jitter(rng, (225, 185, 150), 15)),
-               _Shape('figure', _rect(-0.09, fy, 0.09, fy + 0.3), suit),
-               _Shape('figure', _poly((-0.06, fy + 0.3), (-0.12, fy + 0.55)), suit, 'line', 0.07),
-               _Shape('figure', _poly((0.06, fy + 0.3), (0.12, fy + 0.55)), suit, 'line', 0.07)]
-    return shapes
-
-
-def _fish(rng):
-    """Elliptic body (maybe spotted), tail fin, dorsal fin and an eye."""
-    colour = _jitter(rng, _choice(rng, [(240, 140, 30), (240, 210, 50), (60, 110, 200),
-                                       (170, 175, 185), (80, 160, 90), (200, 60, 60)]), 25)
-    fin = _shade(colour, rng.uniform(0.6, 0.8))
-    ry = rng.uniform(0.28, 0.4)
-    tail_h = rng.uniform(0.3, 0.45)
-    shapes = [_Shape('tail', _poly((-0.5, 0), (-1.0, -tail_h), (-0.88, 0), (-1.0, tail_h)), fin),
-              _Shape('fin', _poly((-0.3, -ry * 0.8), (-0.05, -ry - 0.22), (0.2, -ry * 0.85)), fin),
-              _Shape('body', _ellipse(0, 0, 0.72, ry, 28), colour)]
-    if rng.random() < 0.5:
-        spot = _shade(colour, 0.7)
-        for x in np.linspace(-0.4, 0.15, 3):
-            shapes.append(_Shape('body', _ellipse(x, rng.uniform(-0.1, 0.1), 0.06, 0.06, 8), spot))
-    ex = rng.uniform(0.38, 0.48)
-    shapes.append(_Shape('eye', _ellipse(ex, -0.1, 0.085, 0.085, 12), (245, 245, 245)))
-    shapes.append(_Shape('eye', _ellipse(ex + 0.02, -0.1, 0.045, 0.045, 8), (15, 15, 15)))
-    return shapes
-
-
-_DRAW = {   # class index -> f(object rng, detail rng) -> list of _Shape
-    0: lambda rng, detail: _starfish(rng),
-    1: lambda rng, detail: _car(rng, detail, convertible=False),
-    2: lambda rng, detail: _car(rng, detail, convertible=True),
-    3: lambda rng, detail: _truck(rng, detail, van=False),
-    4: lambda rng, detail: _truck(rng, detail, van=True),
-    5: lambda rng, detail: _chain_saw(rng),
-    6: lambda rng, detail: _golf_ball(rng),
-    7: lambda rng, detail: _church(rng),
-    8: lambda rng, detail: _parachute(rng),
-    9: lambda rng, detail: _fish(rng),
-}
-TWINS = {1: 2, 2: 1, 3: 4, 4: 3}
-"""Class pairs drawn from one shared distribution, differing only in one region."""
-
 # (min, max) scale in pixels per object unit, and max |rotation| in degrees
 _POSE = {0: ((13, 21), 180), 1: ((19, 28), 5), 2: ((19, 28), 5), 3: ((16, 26), 5),
          4: ((16, 26), 5), 5: ((16, 26), 25), 6: ((9, 16), 0), 7: ((13, 19), 5),
          8: ((14, 20), 15), 9: ((17, 27), 20)}
 
 
-# ---------------------------------------------------------------------------
-# Pose and rasterisation
-# ---------------------------------------------------------------------------
 def _extent(shapes):
     """Bounding box (x0, y0, x1, y1) of all shapes in object units (lines padded)."""
     pts = np.concatenate([s.points for s in shapes])
@@ -550,7 +161,7 @@ def _pose(rng, class_index, shapes):
     theta = np.deg2rad(rng.uniform(-max_rot, max_rot))
     c, s = np.cos(theta), np.sin(theta)
     rot = np.array([[c, -s], [s, c]]) @ np.diag([-1.0 if flip else 1.0, 1.0])
-    moved = [_Shape(sh.part, sh.points @ rot.T, sh.colour, sh.kind, sh.width) for sh in shapes]
+    moved = [Shape(sh.part, sh.points @ rot.T, sh.colour, sh.kind, sh.width) for sh in shapes]
     x0, y0, x1, y1 = _extent(moved)
     room = IMAGE_SIZE - 2 * _MARGIN - 1
     scale = min(rng.uniform(lo, hi), room / (x1 - x0), room / (y1 - y0))
@@ -664,12 +275,12 @@ def _distractor(rng):
     kind = int(rng.integers(3))
     size = rng.uniform(3, 7)
     if kind == 0:
-        pts = _rect(-size, -size * rng.uniform(0.3, 1), size, size * rng.uniform(0.3, 1))
+        pts = rect(-size, -size * rng.uniform(0.3, 1), size, size * rng.uniform(0.3, 1))
     elif kind == 1:
         angles = np.sort(rng.uniform(0, 2 * np.pi, 3))
         pts = np.stack([np.cos(angles), np.sin(angles)], 1) * size
     else:
-        pts = _poly((-size, 0), (size * 0.3, rng.uniform(-1, 1) * size),
+        pts = poly((-size, 0), (size * 0.3, rng.uniform(-1, 1) * size),
                     (size, rng.uniform(-1, 1) * size))
     theta = rng.uniform(0, 2 * np.pi)
     rot = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
@@ -725,7 +336,7 @@ def render(class_index, rngs, flat_background=None):
         :data:`PARTS` and the scene masks of :data:`SCENE_MASKS`.
     """
     rng_obj, rng_bg, rng_clutter, rng_detail = rngs
-    shapes = _DRAW[class_index](rng_obj, rng_detail)
+    shapes = draw(class_index, rng_obj, rng_detail)
     to_pixels, scale = _pose(rng_obj, class_index, shapes)
     layers = _rasterise(shapes, to_pixels, scale)
     kind = None
@@ -880,112 +491,42 @@ def generate_dataset(classes, n_per_class, split, seed=0, start=0, task='object'
     return (np.concatenate(parts) if parts else empty), labels
 
 
-# ---------------------------------------------------------------------------
-# The surrogate model
-# ---------------------------------------------------------------------------
-def record_path(weights_path):
-    """The JSON record that belongs to a weight file (same name, ``.json``)."""
-    return os.path.splitext(weights_path)[0] + '.json'
-
-
-def surrogate_record(path=None):
-    """The training record of the surrogate model.
+def heldout_scenes(per_class, classes=None, seed=0, interleave=False):
+    """Held-out scenes of several classes with every mask, as one set: the probe and
+    test sets of the evaluations (the scenes of ``generate(c, per_class, 'heldout',
+    seed)`` for each class ``c``).
 
     Args:
-        path: the weight file (default ``models/surrogate.h5``) or its ``.json``.
+        per_class: scenes per class (>= 1).
+        classes: class indices (default: all ten, in order).
+        seed: non-negative int selecting the world (as for :func:`generate`).
+        interleave: False: class by class; True: scene 0 of every class, then scene 1
+            of every class, ... (so any first k scenes cover min(k, len(classes))
+            classes).
     Returns:
-        dict read from the JSON record (seed, epochs, data sizes, widths, dense,
-        held-out accuracy overall and per class, wall time, command, versions).
+        (images, labels, masks): uint8 (N, 64, 64, 3), int64 (N,) class indices, and a
+        dict mask name -> bool (N, 64, 64) holding every name of the classes'
+        :data:`PARTS` and of :data:`SCENE_MASKS` (in order of first appearance),
+        all False on the scenes of a class without that part. A part name that
+        several classes use ('body' of the cars and of the fish) holds each scene's
+        own part.
     Raises:
-        ValueError: no record found.
+        ValueError: bad per_class, class index or seed, or no class.
     """
-    path = record_path(path or SURROGATE_PATH)
-    if not os.path.exists(path):
-        raise ValueError('no surrogate record at %s: train the surrogate with '
-                         '`make surrogate` (python -m synthetic_world.train_surrogate)' % path)
-    with open(path, encoding='utf8') as f:
-        return json.load(f)
-
-
-def build_surrogate(widths=SURROGATE_WIDTHS, dense=SURROGATE_DENSE,
-                    kernel_initializer='glorot_uniform', n_classes=len(CLASS_NAMES)):
-    """The surrogate's architecture: the course's VGG16 layout on 64x64 inputs.
-
-    Args:
-        widths: channels of the five convolution blocks.
-        dense: units of the two hidden dense layers.
-        kernel_initializer: Keras initializer name.
-        n_classes: output units (10 objects; 3 background kinds for the second surrogate).
-    Returns:
-        an uncompiled ``keras.models.Sequential`` (37 layers, linear scores).
-    """
-    import models
-    return models.VGG_16(None, input_shape=(3, IMAGE_SIZE, IMAGE_SIZE), widths=tuple(widths),
-                         dense=int(dense), n_classes=int(n_classes),
-                         kernel_initializer=kernel_initializer)
-
-
-def load_surrogate(path=None):
-    """The trained surrogate model (inputs: ``models.preprocess(images, size=64)``).
-
-    Args:
-        path: weight file (default ``models/surrogate.h5``). Widths and dense units
-            come from its JSON record when there is one, else
-            :data:`SURROGATE_WIDTHS` / :data:`SURROGATE_DENSE`.
-    Returns:
-        the Keras model with its weights loaded.
-    Raises:
-        models.WeightFileError: missing or unfitting weight file.
-    """
-    import models
-    path = path or SURROGATE_PATH
-    widths, dense, n_classes = SURROGATE_WIDTHS, SURROGATE_DENSE, len(CLASS_NAMES)
-    if os.path.exists(record_path(path)):
-        rec = surrogate_record(path)
-        widths, dense = tuple(rec.get('widths', widths)), rec.get('dense', dense)
-        n_classes = len(rec.get('class_names', CLASS_NAMES))
-    model = build_surrogate(widths, dense, n_classes=n_classes)
-    models.load_weights(model, path)
-    return model
-
-
-def predict_scores(model, images, batch_size=100):
-    """Linear class scores of uint8 RGB images.
-
-    Args:
-        model: a surrogate model.
-        images: uint8 (N, 64, 64, 3).
-        batch_size: images per forward pass.
-    Returns:
-        float32 (N, n_classes).
-    """
-    import models
-    out = [model.predict(models.preprocess(images[i:i + batch_size], size=IMAGE_SIZE),
-                         batch_size=batch_size)
-           for i in range(0, len(images), batch_size)]
-    return (np.concatenate(out) if out
-            else np.zeros((0, int(model.output_shape[-1])), np.float32))
-
-
-def heldout_accuracy(model, n_per_class=100, seed=0, task='object'):
-    """Accuracy of ``model`` on the 'heldout' split, overall and per class.
-
-    Args:
-        model: a surrogate model.
-        n_per_class: held-out images per object class (for either task).
-        seed: world seed of the held-out images.
-        task: 'object' (labels: the object's class) or 'background' (its kind).
-    Returns:
-        dict with 'overall' (float), 'per_class' (label name -> float) and
-        'confusion' (list of counts, rows = true label).
-    """
-    names = TASKS[check_task(task)]
-    images, labels = generate_dataset(range(len(CLASS_NAMES)), n_per_class, 'heldout', seed,
-                                      task=task)
-    pred = predict_scores(model, images).argmax(axis=1)
-    confusion = np.zeros((len(names),) * 2, dtype=int)
-    np.add.at(confusion, (labels, pred), 1)
-    per_class = {name: float(confusion[i, i] / max(1, confusion[i].sum()))
-                 for i, name in enumerate(names)}
-    return {'overall': float(np.mean(pred == labels)), 'per_class': per_class,
-            'confusion': confusion.tolist()}
+    per_class = _check_int(per_class, 'per_class', 1)
+    classes = list(range(len(CLASS_NAMES))) if classes is None else [
+        check_class(c) for c in classes]
+    if not classes:
+        raise ValueError('classes must name at least one class, got none')
+    drawn = [generate(c, per_class, 'heldout', seed) for c in classes]
+    if interleave:
+        rows = [k * per_class + i for i in range(per_class) for k in range(len(classes))]
+    else:
+        rows = list(range(per_class * len(classes)))
+    images = np.concatenate([ims for ims, _ in drawn])[rows]
+    labels = np.repeat(np.asarray(classes, dtype=np.int64), per_class)[rows]
+    empty = np.zeros((per_class, IMAGE_SIZE, IMAGE_SIZE), bool)
+    names = dict.fromkeys(name for _, ms in drawn for name in ms)
+    masks = {name: np.concatenate([ms.get(name, empty) for _, ms in drawn])[rows]
+             for name in names}
+    return images, labels, masks

@@ -39,11 +39,12 @@ import numpy as np
 K = hw3_env.setup()
 import models  # noqa: E402
 from synthetic_world import scenes as synthetic  # noqa: E402
+from synthetic_world import surrogate  # noqa: E402
 
 DEFAULTS = {'epochs': 16, 'n_train_per_class': 400, 'seed': 0, 'batch_size': 32,
             'lr': 1e-3, 'min_lr': 2e-5, 'n_heldout_per_class': 100, 'twin_weight': 3,
-            'widths': synthetic.SURROGATE_WIDTHS, 'dense': synthetic.SURROGATE_DENSE,
-            'out': synthetic.SURROGATE_PATH, 'task': 'object'}
+            'widths': surrogate.SURROGATE_WIDTHS, 'dense': surrogate.SURROGATE_DENSE,
+            'out': surrogate.SURROGATE_PATH, 'task': 'object'}
 
 
 def parse_args(argv):
@@ -146,7 +147,7 @@ def unit_variance_init(model, x):
 def build_model(args):
     """The surrogate architecture with He-normal kernels, compiled for training."""
     from keras.optimizers import Adam
-    model = synthetic.build_surrogate(args.widths, args.dense, kernel_initializer='he_normal',
+    model = surrogate.build_surrogate(args.widths, args.dense, kernel_initializer='he_normal',
                                       n_classes=len(synthetic.TASKS[args.task]))
     model.compile(Adam(lr=args.lr), logits_loss, metrics=['accuracy'])
     return model
@@ -242,14 +243,14 @@ def main(argv=None):
     args = parse_args(argv)
     t0 = time.time()
     model, history = train(args)
-    accuracy = synthetic.heldout_accuracy(model, args.n_heldout_per_class, seed=0,
+    accuracy = surrogate.heldout_accuracy(model, args.n_heldout_per_class, seed=0,
                                           task=args.task)
     wall = time.time() - t0
     log('held-out accuracy %.4f  per class %s' % (accuracy['overall'], json.dumps(
         {k: round(v, 3) for k, v in accuracy['per_class'].items()})))
     models.save_weights(model, args.out)
     record = make_record(args, history, accuracy, wall, argv)
-    path = synthetic.record_path(args.out)
+    path = surrogate.record_path(args.out)
     with open(path + '.part', 'w', encoding='utf8') as f:
         json.dump(record, f, indent=1)
     os.replace(path + '.part', path)

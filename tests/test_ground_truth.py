@@ -41,8 +41,8 @@ def test_rank_correlation_and_randomized_copy():
 
 @pytest.fixture(scope="module")
 def report():
-    from synthetic_world import scenes as synthetic
-    if not os.path.exists(synthetic.SURROGATE_PATH):
+    from synthetic_world import surrogate
+    if not os.path.exists(surrogate.SURROGATE_PATH):
         pytest.skip("surrogate weights not trained yet")
     return gt.report(n=12, steps=32, verbose=False)
 

@@ -1,4 +1,4 @@
-"""The synthetic world (synthetic_world/scenes.py) and the surrogate model (synthetic_world/train_surrogate.py)."""
+"""The synthetic world (synthetic_world/scenes.py, objects.py) and the surrogate model (synthetic_world/surrogate.py, train_surrogate.py)."""
 import json
 import os
 
@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from synthetic_world import scenes as S
+from synthetic_world import surrogate as SG
 
 FLAT_A = (255, 0, 255)
 FLAT_B = (0, 255, 0)
@@ -165,6 +166,29 @@ def test_scenes_stay_byte_identical_to_before_the_scene_masks():
     assert h.hexdigest() == PINNED_SCENES
 
 
+@pytest.mark.parametrize('interleave', [False, True])
+def test_heldout_scenes_are_the_classes_scenes_with_every_mask(interleave):
+    """One set of several classes' held-out scenes: each row is the scene generate()
+    draws for its class, and each mask is that scene's own, empty where its class has
+    no such part."""
+    classes, n = (9, 1, 2), 3
+    images, labels, masks = S.heldout_scenes(n, classes, seed=1, interleave=interleave)
+    order = ([(i, c) for i in range(n) for c in classes] if interleave
+             else [(i, c) for c in classes for i in range(n)])
+    assert labels.dtype == np.int64 and labels.tolist() == [c for _, c in order]
+    drawn = {c: S.generate(c, n, 'heldout', seed=1) for c in classes}
+    assert set(masks) == {p for c in classes for p in S.PARTS[c] + S.SCENE_MASKS}
+    for row, (i, c) in enumerate(order):
+        np.testing.assert_array_equal(images[row], drawn[c][0][i])
+        for name, m in masks.items():
+            own = drawn[c][1].get(name)
+            np.testing.assert_array_equal(m[row], own[i] if own is not None else False)
+    with pytest.raises(ValueError, match='per_class'):
+        S.heldout_scenes(0)
+    with pytest.raises(ValueError, match='at least one class'):
+        S.heldout_scenes(1, [])
+
+
 @pytest.mark.parametrize('c, region, drawn', [(2, 'roof', ('windshield', 'seats')),
                                               (3, 'bed', ('open_bed',))])
 def test_region_masks_contain_their_drawn_details(c, region, drawn):
@@ -233,9 +257,9 @@ def test_bad_input_raises_value_error(args, kwargs):
 def test_missing_surrogate_files_raise_clear_errors(tmp_path):
     import models
     with pytest.raises(ValueError, match='no surrogate record'):
-        S.surrogate_record(str(tmp_path / 'none.h5'))
+        SG.surrogate_record(str(tmp_path / 'none.h5'))
     with pytest.raises(models.WeightFileError, match='not found'):
-        S.load_surrogate(str(tmp_path / 'none.h5'))
+        SG.load_surrogate(str(tmp_path / 'none.h5'))
 
 
 def test_twins_only_for_twin_classes():
@@ -248,13 +272,13 @@ def test_twins_only_for_twin_classes():
 # ---------------------------------------------------------------------------
 @pytest.fixture(scope='module')
 def record():
-    return S.surrogate_record()
+    return SG.surrogate_record()
 
 
 def test_record_describes_the_committed_weights(record):
-    assert os.path.getsize(S.SURROGATE_PATH) <= 5 * 2 ** 20
-    assert tuple(record['widths']) == tuple(S.SURROGATE_WIDTHS)
-    assert record['dense'] == S.SURROGATE_DENSE
+    assert os.path.getsize(SG.SURROGATE_PATH) <= 5 * 2 ** 20
+    assert tuple(record['widths']) == tuple(SG.SURROGATE_WIDTHS)
+    assert record['dense'] == SG.SURROGATE_DENSE
     assert record['class_names'] == S.CLASS_NAMES
     assert record['heldout_accuracy'] >= 0.97
     conf = np.array(record['heldout_confusion'])
@@ -263,9 +287,9 @@ def test_record_describes_the_committed_weights(record):
 
 
 def test_committed_weights_reproduce_the_recorded_accuracy(record):
-    model = S.load_surrogate()
+    model = SG.load_surrogate()
     assert len(model.layers) == 37 and model.layers[-1].get_config()['activation'] == 'linear'
-    acc = S.heldout_accuracy(model, record['heldout']['n_per_class'], record['heldout']['seed'])
+    acc = SG.heldout_accuracy(model, record['heldout']['n_per_class'], record['heldout']['seed'])
     assert abs(acc['overall'] - record['heldout_accuracy']) <= 1e-6
     for name, value in acc['per_class'].items():
         assert abs(value - record['heldout_accuracy_per_class'][name]) <= 1e-6
@@ -285,8 +309,8 @@ def test_train_surrogate_main_smoke(tmp_path):
     per_class = rec['n_train_per_class_per_epoch']
     assert [per_class[S.CLASS_NAMES[c]] for c in ALL] == [6 if c in S.TWINS else 3 for c in ALL]
     assert rec['n_train_images_total'] == 42 and 0 <= rec['heldout_accuracy'] <= 1
-    model = S.load_surrogate(out)
-    scores = S.predict_scores(model, S.generate(6, 2, 'test')[0])
+    model = SG.load_surrogate(out)
+    scores = SG.predict_scores(model, S.generate(6, 2, 'test')[0])
     assert scores.shape == (2, 10) and np.isfinite(scores).all()
 
 
@@ -313,28 +337,28 @@ def test_background_task_training_is_deterministic(tmp_path):
     assert records[0]['task'] == 'background'
     assert records[0]['class_names'] == list(S.BACKGROUND_KINDS)
     assert records[0]['heldout_confusion'] == records[1]['heldout_confusion']
-    assert S.load_surrogate(str(tmp_path / 'a.h5')).output_shape == (None, 3)
+    assert SG.load_surrogate(str(tmp_path / 'a.h5')).output_shape == (None, 3)
 
 
 @pytest.fixture(scope='module')
 def background_record():
-    return S.surrogate_record(S.BACKGROUND_SURROGATE_PATH)
+    return SG.surrogate_record(SG.BACKGROUND_SURROGATE_PATH)
 
 
 def test_background_record_describes_the_committed_weights(background_record):
     rec = background_record
-    assert os.path.getsize(S.BACKGROUND_SURROGATE_PATH) <= 5 * 2 ** 20
+    assert os.path.getsize(SG.BACKGROUND_SURROGATE_PATH) <= 5 * 2 ** 20
     assert rec['task'] == 'stripes' and rec['class_names'] == S.TASKS['stripes']
-    assert tuple(rec['widths']) == tuple(S.SURROGATE_WIDTHS)    # the first one's layout
-    assert rec['dense'] == S.SURROGATE_DENSE
+    assert tuple(rec['widths']) == tuple(SG.SURROGATE_WIDTHS)    # the first one's layout
+    assert rec['dense'] == SG.SURROGATE_DENSE
     assert rec['heldout_accuracy'] >= 0.9
 
 
 def test_committed_background_weights_reproduce_the_recorded_accuracy(background_record):
     rec = background_record
-    model = S.load_surrogate(S.BACKGROUND_SURROGATE_PATH)
+    model = SG.load_surrogate(SG.BACKGROUND_SURROGATE_PATH)
     assert len(model.layers) == 37 and model.output_shape == (None, len(rec['class_names']))
-    acc = S.heldout_accuracy(model, rec['heldout']['n_per_class'], rec['heldout']['seed'],
-                             task=rec['task'])
+    acc = SG.heldout_accuracy(model, rec['heldout']['n_per_class'], rec['heldout']['seed'],
+                              task=rec['task'])
     assert abs(acc['overall'] - rec['heldout_accuracy']) <= 1e-6
     assert acc['confusion'] == rec['heldout_confusion']
