@@ -13,7 +13,7 @@
 
   The sha256 is checked in every case. Anything that goes wrong raises
   :class:`ImageFetchError`, which names the image, its URL and how to fix it; no
-  partial file is ever left in the cache.
+  partial file is ever left in the cache (the fetching is :mod:`photos.fetch`).
 * The **synthetic world** runs offline: a small surrogate model trained on generated
   images (``synthetic_world.scenes``), with ground-truth part masks. It is imported only when
   that world is used.
@@ -33,26 +33,27 @@ Example::
 """
 import csv
 import dataclasses
-import glob
 import os
 import re
-import urllib.parse
 
 import hw3_env  # noqa: F401  (must come before keras)
 
 import numpy as np
 
 import models
+from photos.decode import decode_image, load_image  # noqa: F401  (test_data's names)
+from photos.fetch import (DEFAULT_CACHE_DIR, FIX_HINT, ImageFetchError,  # noqa: F401
+                          cache_dir, cache_path, describe, fetch, local_candidates,
+                          sha256_of)
 
 ROOT = hw3_env.ROOT
 IMAGES_TSV = os.path.join(ROOT, "data", "images.tsv")
-DEFAULT_CACHE_DIR = os.path.join(ROOT, "data", "cache")
 
 WORLDS = ("imagenet", "synthetic")
 SET_ROLES = ("starfish", "sports_cars", "convertibles", "test_sports_cars",
              "similar_a", "similar_b")
 COMPRESSION_KINDS = ("influence", "heldout")
-# notebooks/explainability_report (issue 14): the Grad-CAM/LIME report's ten classes and
+# notebooks/explainability_report: the Grad-CAM/LIME report's ten classes and
 # sports car, one photograph each; in the synthetic world one held-out scene per class.
 EXPLAINABILITY_ROLE = "explainability"
 SET_ROLES = SET_ROLES + (EXPLAINABILITY_ROLE,)
@@ -78,15 +79,6 @@ SYNTHETIC_HELDOUT = 40           # heldout:<class>
 SYNTHETIC_SEED = 0
 
 LICENSES = {"https://creativecommons.org/licenses/by/2.0/": "CC-BY 2.0"}
-
-FIX_HINT = ("To fix it: set HW3_IMAGE_DIR to a folder holding the image (files named by "
-            "sha256, or the shared data/imagenet layout), check the network connection, "
-            "or run offline with WORLD='synthetic'.")
-
-
-class ImageFetchError(RuntimeError):
-    """An image that could not be fetched, verified or decoded. The message names the
-    image (sha256, class), its URL and how to fix the problem."""
 
 
 # ---------------------------------------------------------------------------
@@ -196,154 +188,6 @@ def set_rows(role, path=IMAGES_TSV):
         raise ValueError("unknown image set %r; the ImageNet world has: %s"
                          % (role, ", ".join(roles(path))))
     return rows
-
-
-# ---------------------------------------------------------------------------
-# Fetching and verifying one image
-# ---------------------------------------------------------------------------
-def cache_dir(path=None):
-    """The image cache folder: ``path``, else ``$HW3_CACHE_DIR``, else ``data/cache``."""
-    return path or os.environ.get("HW3_CACHE_DIR") or DEFAULT_CACHE_DIR
-
-
-def _extension(row):
-    for p in (urllib.parse.urlparse(row.get("url", "")).path, row.get("shared_file", "")):
-        ext = os.path.splitext(p)[1].lower()
-        if re.fullmatch(r"\.[a-z0-9]{1,5}", ext):
-            return ext
-    return ".img"
-
-
-def cache_path(row, cache=None):
-    """Where the image of ``row`` is cached: ``<cache>/<sha256><ext>``."""
-    return os.path.join(cache_dir(cache), row["sha256"].lower() + _extension(row))
-
-
-def describe(row):
-    """A short human name for an image row: sha256 prefix, class, role."""
-    text = "image %s (class %s %s" % (row["sha256"][:16], row.get("class_index", "?"),
-                                      row.get("class_name", "?"))
-    if row.get("role"):
-        text += ", set %s" % row["role"]
-    return text + ")"
-
-
-def sha256_of(path):
-    """Hex sha256 of a file."""
-    return models.file_digest(path, "sha256")
-
-
-def local_candidates(row, image_dir):
-    """Files in ``image_dir`` that may hold the image of ``row``: ``<sha256>.*`` (or
-    no extension) and the row's ``shared_file`` (manifest layout)."""
-    sha = row["sha256"].lower()
-    found = sorted(glob.glob(os.path.join(glob.escape(image_dir), sha + ".*")))
-    found += [p for p in [os.path.join(image_dir, sha)] if os.path.isfile(p)]
-    if row.get("shared_file"):
-        p = os.path.join(image_dir, row["shared_file"])
-        if os.path.isfile(p):
-            found.append(p)
-    return found
-
-
-def fetch(row, cache=None, image_dir=None, timeout=60):
-    """Path to a verified local copy of the image of ``row``.
-
-    Looks in the cache, then in ``image_dir``, then downloads ``row['url']`` into the
-    cache (atomically, via :func:`models.download`). The sha256 is checked whatever
-    the source.
-
-    Args:
-        row: a dict with at least ``url`` and ``sha256`` (a ``data/images.tsv`` row).
-        cache: the cache folder (default :func:`cache_dir`).
-        image_dir: a local image folder; None reads ``$HW3_IMAGE_DIR``, '' disables it.
-        timeout: seconds before a stalled download is abandoned.
-    Returns:
-        the file's path (in ``image_dir`` or in the cache).
-    Raises:
-        ImageFetchError: wrong hash, or the image is nowhere and cannot be downloaded.
-    """
-    sha = row["sha256"].lower()
-    url = row.get("url", "")
-    cached = cache_path(row, cache)
-    if os.path.exists(cached):
-        got = sha256_of(cached)
-        if got != sha:
-            raise ImageFetchError(
-                "%s: the cached file %s has sha256 %s, expected %s (url %s). Delete it "
-                "and run again to fetch a fresh copy." % (describe(row), cached, got, sha, url))
-        return cached
-    if image_dir is None:
-        image_dir = os.environ.get("HW3_IMAGE_DIR", "")
-    if image_dir:
-        if not os.path.isdir(image_dir):
-            raise ImageFetchError("HW3_IMAGE_DIR=%s is not a folder (looking for %s, url %s). "
-                                  "Point it at a folder of images or unset it."
-                                  % (image_dir, describe(row), url))
-        for path in local_candidates(row, image_dir):
-            got = sha256_of(path)
-            if got != sha:
-                raise ImageFetchError(
-                    "%s: %s (in HW3_IMAGE_DIR) has sha256 %s, expected %s. Replace it with "
-                    "the file at %s, or unset HW3_IMAGE_DIR to download it."
-                    % (describe(row), path, got, sha, url))
-            return path
-    if not url:
-        raise ImageFetchError("%s has no url and is not in the cache %s. %s"
-                              % (describe(row), cache_dir(cache), FIX_HINT))
-    try:
-        return models.download(url, cached, sha, "sha256", desc=sha[:12], timeout=timeout,
-                               hint=FIX_HINT)
-    except models.DownloadError as e:
-        raise ImageFetchError("%s could not be fetched: %s" % (describe(row), e)) from e
-
-
-# ---------------------------------------------------------------------------
-# Decoding
-# ---------------------------------------------------------------------------
-def decode_image(source):
-    """Decode an image file into RGB uint8, whatever its mode.
-
-    EXIF orientation is applied; greyscale, 16-bit, CMYK, palette and other modes are
-    converted to RGB; transparent images (RGBA, LA, palette with transparency) are
-    composited on white.
-
-    Args:
-        source: a path, bytes, or a binary file object.
-    Returns:
-        uint8 array (H, W, 3).
-    Raises:
-        OSError / PIL.UnidentifiedImageError: not a readable image.
-    """
-    import io
-    from PIL import Image, ImageOps
-    if isinstance(source, (bytes, bytearray)):
-        source = io.BytesIO(source)
-    with Image.open(source) as im:
-        im.load()
-        im = ImageOps.exif_transpose(im)
-        if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-            a = np.asarray(im, dtype=np.float64)
-            top = 65535.0 if im.mode.startswith("I;16") or a.max() > 255 else 255.0
-            im = Image.fromarray(np.clip(np.round(a * 255.0 / top), 0, 255).astype(np.uint8))
-        if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-                im.mode in ("P", "L", "RGB") and "transparency" in im.info):
-            rgba = im.convert("RGBA")
-            out = Image.new("RGB", rgba.size, (255, 255, 255))
-            out.paste(rgba, mask=rgba.getchannel("A"))
-            im = out
-        elif im.mode != "RGB":
-            im = im.convert("RGB")
-        return np.array(im, dtype=np.uint8)
-
-
-def load_image(path, size=IMAGENET_IMAGE_SIZE):
-    """Decode ``path`` (:func:`decode_image`) and resize/centre-crop it to ``size``.
-
-    Returns:
-        uint8 (size, size, 3).
-    """
-    return models.resize_crop(decode_image(path), size)
 
 
 def images_from_rows(rows, role=None, size=IMAGENET_IMAGE_SIZE, cache=None, image_dir=None,
@@ -772,7 +616,7 @@ def load_world(name, cache=None, image_dir=None):
 
 
 # ---------------------------------------------------------------------------
-# CSEP 590B HW2 (issue 12): 50 images spread over the classes
+# CSEP 590B HW2: 50 images spread over the classes
 # ---------------------------------------------------------------------------
 SAMPLE50_ROLE = "sample50"
 SYNTHETIC_SAMPLE50_PER_CLASS = 5

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 import test_data
+from photos import fetch
 from helpers import SHARED_IMAGENET, free_port_url, http_server
 
 MAKE_SCRIPT = os.path.join(test_data.ROOT, "data", "make_images_tsv.py")
@@ -216,12 +217,12 @@ def served(rows):
 
 
 def _routes(picked, data):
-    return {"/img/%s%s" % (r["sha256"], test_data._extension(r)): data[r["sha256"]]
+    return {"/img/%s%s" % (r["sha256"], fetch.extension(r)): data[r["sha256"]]
             for r in picked}
 
 
 def _point_at(picked, base):
-    return [dict(r, url="%s/img/%s%s" % (base, r["sha256"], test_data._extension(r)))
+    return [dict(r, url="%s/img/%s%s" % (base, r["sha256"], fetch.extension(r)))
             for r in picked]
 
 
@@ -233,7 +234,7 @@ def test_download_fills_the_cache_with_verified_files(tmp_path, served):
         s = test_data.images_from_rows(_point_at(picked, base), role="test_sports_cars",
                                        cache=str(cache), image_dir="")
     names = sorted(os.listdir(cache))
-    assert names == sorted(r["sha256"] + test_data._extension(r) for r in picked)
+    assert names == sorted(r["sha256"] + fetch.extension(r) for r in picked)
     for name in names:
         assert _sha((cache / name).read_bytes()) == name.split(".")[0]
     offline = test_data.load_set("test_sports_cars", cache=str(tmp_path / "other"),
@@ -292,7 +293,7 @@ def test_corrupt_cache_file_is_reported(tmp_path, served):
     picked, _ = served
     cache = tmp_path / "cache"
     cache.mkdir()
-    bad = cache / (picked[0]["sha256"] + test_data._extension(picked[0]))
+    bad = cache / (picked[0]["sha256"] + fetch.extension(picked[0]))
     bad.write_bytes(b"not the image")
     with pytest.raises(test_data.ImageFetchError) as e:
         test_data.fetch(picked[0], cache=str(cache), image_dir="")
