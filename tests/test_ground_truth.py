@@ -65,7 +65,7 @@ def test_randomized_copy_of_a_model_loaded_from_a_file(tmp_path):
     models.UnwrittenZeros) rebuilds from its config: the copy keeps the bottom layers and
     re-draws only the top ones."""
     import models
-    from weightfiles import write_official_weight_file
+    from weights.stand_in import write_official_weight_file
     path = str(tmp_path / "w.h5")
     write_official_weight_file(path, widths=(2, 2, 2, 2, 2), dense=8, n_classes=5,
                                input_hw=(32, 32))

@@ -14,7 +14,7 @@ K = hw3_env.setup()
 from keras.layers import Activation, Conv2D, Dense, Flatten  # noqa: E402
 
 import models  # noqa: E402
-import weightfiles as wf  # noqa: E402
+from weights import stand_in as wf  # noqa: E402  (stand-in weights)
 from helpers import free_port_url, http_server  # noqa: E402
 
 SMALL = dict(widths=(4, 8, 8, 16, 16), dense=32, n_classes=10)

@@ -1,23 +1,19 @@
-"""Synthetic VGG16 weight files in the official Keras HDF5 convention, and an
-independent NumPy forward pass to check a loaded model against.
+"""Stand-in weights: VGG16 weight files of random values in the official Keras HDF5
+layout (the official weights cannot be downloaded everywhere), and an independent NumPy
+forward pass to check a loaded model against.
 
 Nothing here imports ``models``: the files are written with h5py the way Keras 1/2
 wrote them (the official ``vgg16_weights_tf_dim_ordering_tf_kernels.h5`` is a Keras 1
 file with cross-correlation kernels and no ``backend`` attribute), and the reference
 forward pass is plain NumPy, channels last, so a test comparing the two checks the
-loader's conventions (kernel flip, flatten order, weight order) and not itself.
+loader's conventions (kernel flip, flatten order, weight order) and not itself. The
+tests, the benchmarks and ``HW3_VGG16_WEIGHTS`` runs use them::
 
-Other test files reuse :func:`write_official_weight_file`, :func:`numpy_vgg_forward`
-and the session fixture :func:`full_vgg16_weights` (import it into the test module
-to make pytest see it)::
-
-    from weightfiles import full_vgg16_weights  # noqa: F401  (pytest fixture)
+    from weights import stand_in
+    arrays = stand_in.write_official_weight_file("vgg16_stand_in.h5", seed=0)
 """
-import os
-
 import h5py
 import numpy as np
-import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 BLOCKS = (2, 2, 3, 3, 3)                 # convolutions per block (VGG16)
@@ -244,39 +240,3 @@ def caffe_like_images(n, hw, seed=0):
     rng = np.random.default_rng(seed)
     img = rng.integers(0, 256, size=(n, hw[0], hw[1], 3)).astype(np.float32)
     return img - np.array([103.939, 116.779, 123.68], dtype=np.float32)
-
-
-# ---------------------------------------------------------------------------
-# The full-size file, written once per session
-# ---------------------------------------------------------------------------
-_FULL_CACHE = {}
-
-
-def full_vgg16_weight_file(directory, seed=0):
-    """A full-size (528 MB) random VGG16 file in the official layout, written once.
-
-    Cached by path: a second call with the same directory returns the same file and
-    arrays without writing again.
-
-    Args:
-        directory: where to write ``vgg16_random_official.h5``.
-        seed: seed of the weights.
-    Returns:
-        (path, arrays).
-    """
-    path = os.path.abspath(os.path.join(str(directory), "vgg16_random_official_%d.h5" % seed))
-    if path not in _FULL_CACHE or not os.path.exists(path):
-        arrays = write_official_weight_file(path, style="keras1", backend=None, seed=seed)
-        _FULL_CACHE[path] = arrays
-    return path, _FULL_CACHE[path]
-
-
-@pytest.fixture(scope="session")
-def full_vgg16_weights(tmp_path_factory):
-    """Session fixture: (path, arrays) of the full-size random official-layout file
-    (deleted at the end of the session: pytest keeps old temporary directories)."""
-    path, arrays = full_vgg16_weight_file(tmp_path_factory.mktemp("vgg16_full"))
-    yield path, arrays
-    _FULL_CACHE.pop(path, None)
-    if os.path.exists(path):
-        os.remove(path)
