@@ -1,5 +1,5 @@
 """Grad-CAM, Ablation-CAM and Score-CAM: ours (methods/cam.py, Keras/Theano) against
-pytorch-grad-cam (the anchor) on the same VGG16 weights (issue 14). Agreement first,
+pytorch-grad-cam (the anchor) on the same VGG16 weights. Agreement first,
 then time.
 
     .venv/bin/python benchmarks/bench_cam.py                 # full run (see --help)
@@ -13,7 +13,7 @@ wheel, so the anchor runs in its own venv: ``$BENCH_TV_PYTHON`` (default
 Steps:
 
 1. writes a random He-scaled VGG16 in the official file layout
-   (``tests/weightfiles.write_official_weight_file``) and its arrays as ``.npz`` for
+   (``weights.stand_in.write_official_weight_file``) and its arrays as ``.npz`` for
    the torch side (which has no h5py); the inputs are the first ``--images`` photos of
    the report's set (``test_data``'s ``explainability`` set, from HW3_IMAGE_DIR or
    the pinned URLs), 'caffe'-preprocessed; the targets are our model's top-1 classes;
@@ -44,13 +44,10 @@ import sys
 import tempfile
 import time
 
+import numpy as np
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-for _p in (ROOT, os.path.join(ROOT, "tests"), HERE):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
-
-import numpy as np  # noqa: E402
 
 METHODS = ("Grad-CAM", "Ablation-CAM", "Score-CAM")
 TARGETS = {"Grad-CAM": 1.0, "Ablation-CAM": 0.1, "Score-CAM": 1.0}
@@ -88,10 +85,10 @@ def torch_relu_name(layer, blocks=(2, 2, 3, 3, 3)):
 # ---------------------------------------------------------------------------
 def prepare(a):
     """Weights (.h5 for ours, .npz for torch), inputs and targets in the work dir."""
-    import weightfiles
+    from weights import stand_in
     h5 = os.path.join(a.workdir, "vgg16.h5")
     if not os.path.exists(h5):
-        arrays = weightfiles.write_official_weight_file(h5, seed=a.seed)
+        arrays = stand_in.write_official_weight_file(h5, seed=a.seed)
         np.savez(os.path.join(a.workdir, "vgg16_arrays.npz"),
                  **{"a%02d_%d" % (i, j): w for i, pair in enumerate(arrays)
                     for j, w in enumerate(pair)})
@@ -140,7 +137,7 @@ def table(a, ours, theirs):
 
 def write_results(a, lines, ours, theirs):
     text = [MARK_BEGIN,
-            "## CAMs against pytorch-grad-cam (issue 14, `benchmarks/bench_cam.py`)",
+            "## CAMs against pytorch-grad-cam (`benchmarks/bench_cam.py`)",
             "",
             "Run %s on %s (%s, %d cores), slice `layers[%d].input` (%s), random He-scaled "
             "VGG16 weights in the official layout, the report's photos, targets = our top-1 "

@@ -1,4 +1,4 @@
-"""CSEP 590B HW2 methods against Captum on the same VGG16 weights (GitHub issue #12):
+"""CSEP 590B HW2 methods against Captum on the same VGG16 weights:
 occlusion (8x8 superpixels, 224 px) and SmoothGrad (50 samples). Agreement first, then
 time.
 
@@ -8,7 +8,7 @@ time.
 
 Both sides explain the target class's softmax probability p_t = softmax(s)_t of one
 image, with the random He-scaled VGG16 of ``benchmarks/run.py`` in the official file
-layout (``run.load_ours`` / ``run.load_torch``), in child processes of their own:
+layout (``vgg_inputs.load_ours`` / ``load_torch``), in child processes of their own:
 
 * **Occlusion**: ``methods.csep590b.occlusion(x, model, [t], black, 8, batch_size=B)``
   against Captum's ``Occlusion(softmax o model).attribute(x, sliding_window_shapes=(3, 8, 8),
@@ -38,15 +38,13 @@ import sys
 import tempfile
 import time
 
+import numpy as np
+
+import harness
+import vgg_inputs
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-for _p in (ROOT, os.path.join(ROOT, "tests"), HERE):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
-
-import numpy as np  # noqa: E402
-
-import run  # noqa: E402  (benchmarks/run.py: weights, loaders, timers, machine facts)
 
 KINDS = ("sal0-ours", "sal0-captum", "sg-ours", "sg-captum", "sg-ours-seed1", "occ-ours",
          "occ-captum")     # cheap agreement checks first
@@ -70,19 +68,19 @@ def child(kind, a):
     x = np.load(os.path.join(wd, "x.npy"), allow_pickle=False)[:1]
     with open(os.path.join(wd, "meta.json")) as f:
         t = int(json.load(f)["target"])
-    weights = run.weight_path(a)
+    weights = vgg_inputs.weight_path(a)
     captum = kind.endswith("captum")
-    model = run.load_torch(weights) if captum else run.load_ours(weights)
+    model = vgg_inputs.load_torch(weights) if captum else vgg_inputs.load_ours(weights)
     black = _black()
     out = {"kind": kind}
     fn = {"occ-ours": _occ_ours, "occ-captum": _occ_captum, "sal0-ours": _sal0_ours,
           "sal0-captum": _sal0_captum, "sg-ours": _sg_ours, "sg-ours-seed1": _sg_ours,
           "sg-captum": _sg_captum}[kind]
     warm, call = fn(model, x, t, black, a, seed=1 if kind == "sg-ours-seed1" else 0)
-    with run.Timer() as tw:
+    with harness.Timer() as tw:
         warm()
     out["first_call_s"] = tw.seconds
-    with run.Timer() as tc:
+    with harness.Timer() as tc:
         result = call()
     out["call_s"] = tc.seconds
     np.save(os.path.join(wd, kind + ".npy"), np.asarray(result, dtype=np.float32))
@@ -92,12 +90,13 @@ def child(kind, a):
 
 def _black():
     import models
-    return models.preprocess(np.zeros((run.HW[0], run.HW[1], 3), np.uint8), run.HW[0])[0]
+    h, w = vgg_inputs.HW
+    return models.preprocess(np.zeros((h, w, 3), np.uint8), h)[0]
 
 
 def _occ_ours(model, x, t, black, a, seed=0):
     from methods.csep590b import occlusion
-    return (lambda: occlusion(x, model, [t], black, superpixel_size=run.HW[0] // 2,
+    return (lambda: occlusion(x, model, [t], black, superpixel_size=vgg_inputs.HW[0] // 2,
                               batch_size=a.batch),
             lambda: occlusion(x, model, [t], black, superpixel_size=a.superpixel,
                               batch_size=a.batch)[0])
@@ -113,7 +112,7 @@ def _occ_captum(model, x, t, black, a, seed=0):
         with torch.no_grad():
             return occ.attribute(xt, sliding_window_shapes=(3, s, s), strides=(3, s, s),
                                  baselines=bt, target=t, perturbations_per_eval=a.batch)
-    return (lambda: go(run.HW[0] // 2), lambda: go(a.superpixel).numpy()[0, 0])
+    return (lambda: go(vgg_inputs.HW[0] // 2), lambda: go(a.superpixel).numpy()[0, 0])
 
 
 def _sal0_ours(model, x, t, black, a, seed=0):
@@ -184,7 +183,7 @@ def load_result(kind, a):
 
 
 def prepare(a):
-    """Weight file (``run.prepare``), one image, and its target.
+    """Weight file (``vgg_inputs.prepare``), one image, and its target.
 
     A random He-scaled VGG16 has class scores in the hundreds, so its softmax is
     saturated (p_t = 1.000, gradient ~ 0) and no agreement check would mean anything.
@@ -193,21 +192,21 @@ def prepare(a):
     class whose p_t is closest to 0.5 among the top 5.
     """
     a.steps, a.images = 2, 1
-    run.prepare(a)
+    vgg_inputs.prepare(a)
     meta_path = os.path.join(a.workdir, "meta.json")
     if os.path.exists(meta_path):
         with open(meta_path) as f:
             meta = json.load(f)
     else:
         scores = os.path.join(a.workdir, "scores.npy")
-        code = ("import sys, numpy as np; sys.path[:0] = %r; import run; "
-                "m = run.load_ours(%r); np.save(%r, m.predict(np.load(%r)[:1]))"
-                % ([ROOT, HERE], run.weight_path(a), scores, os.path.join(a.workdir, "x.npy")))
-        subprocess.check_call([sys.executable, "-c", code], cwd=ROOT)
+        code = ("import numpy as np, vgg_inputs; m = vgg_inputs.load_ours(%r); "
+                "np.save(%r, m.predict(np.load(%r)[:1]))"
+                % (vgg_inputs.weight_path(a), scores, os.path.join(a.workdir, "x.npy")))
+        subprocess.check_call([sys.executable, "-c", code], cwd=HERE)   # imports vgg_inputs
         s = np.load(scores, allow_pickle=False)[0].astype(np.float64)
         k = 4.0 / s.std()
         import h5py
-        with h5py.File(run.weight_path(a), "r+") as f:
+        with h5py.File(vgg_inputs.weight_path(a), "r+") as f:
             g = f["predictions"]
             for name in g.attrs["weight_names"]:
                 name = name.decode("utf8") if isinstance(name, bytes) else str(name)
@@ -246,7 +245,7 @@ def main(argv=None):
     a.child_args = ["--superpixel", str(a.superpixel), "--samples", str(a.samples),
                     "--sigma", str(a.sigma), "--batch", str(a.batch), "--chunk", str(a.chunk),
                     "--seed", str(a.seed), "--workdir", a.workdir]
-    info = run.machine()
+    info = harness.machine()
     info_path = os.path.join(a.workdir, "machine.json")
     if a.report_only:
         if os.path.exists(info_path):
@@ -267,10 +266,10 @@ def main(argv=None):
 
 
 def checks(r):
-    occ = run.rel_l2(r["occ-ours"]["map"], r["occ-captum"]["map"])
-    sal = run.rel_l2(r["sal0-ours"]["map"], r["sal0-captum"]["map"])
-    d_cap = run.rel_l2(r["sg-ours"]["map"], r["sg-captum"]["map"])
-    d_self = run.rel_l2(r["sg-ours"]["map"], r["sg-ours-seed1"]["map"])
+    occ = harness.rel_l2(r["occ-ours"]["map"], r["occ-captum"]["map"])
+    sal = harness.rel_l2(r["sal0-ours"]["map"], r["sal0-captum"]["map"])
+    d_cap = harness.rel_l2(r["sg-ours"]["map"], r["sg-captum"]["map"])
+    d_self = harness.rel_l2(r["sg-ours"]["map"], r["sg-ours-seed1"]["map"])
     return [("occlusion map", occ, "< %.0e" % TOL, occ < TOL),
             ("saliency at sigma = 0 (SmoothGrad vs Saliency)", sal, "< %.0e" % TOL, sal < TOL),
             ("SmoothGrad vs Captum's, relative to ours vs ours (seed 0 vs 1: %.3f)" % d_self,
@@ -279,7 +278,7 @@ def checks(r):
 
 def report(a, info, r, t, p_t, span):
     load = "%.2f / %.2f / %.2f" % tuple(info["load"])
-    lines = [MARK, "## CSEP 590B HW2: occlusion and SmoothGrad vs Captum (issue #12)", "",
+    lines = [MARK, "## CSEP 590B HW2: occlusion and SmoothGrad vs Captum", "",
              "Written by `benchmarks/bench_hw2.py` on %s: the random He-scaled VGG16 of "
              "`run.py` (official layout, seed %d), one 224x224 image, QoI p_t = softmax(s)_t "
              "for class %d (p_t = %.3f). Occlusion: %dx%d superpixels, black baseline, %d "
@@ -299,7 +298,7 @@ def report(a, info, r, t, p_t, span):
               "|---|---|---|---|---|---|"]
     o, c = r["occ-ours"]["call_s"], r["occ-captum"]["call_s"]
     rows = [("occlusion %dx%d, 1 image (%d forwards)" % (a.superpixel, a.superpixel,
-             (run.HW[0] // a.superpixel) ** 2 + 1), "%.1f s" % o, o, c)]
+             (vgg_inputs.HW[0] // a.superpixel) ** 2 + 1), "%.1f s" % o, o, c)]
     o1, o2 = r["sg-ours"]["call_s"], r["sg-ours-seed1"]["call_s"]
     rows.append(("SmoothGrad, %d samples, 1 image (ours: mean of the seed 0 and seed 1 runs)"
                  % a.samples, "%.1f s (%.1f s, %.1f s)" % ((o1 + o2) / 2, o1, o2),
@@ -309,7 +308,7 @@ def report(a, info, r, t, p_t, span):
                      % (name, shown, c, o / c, TARGET_RATIO,
                         "**met**" if o / c <= TARGET_RATIO else "**not met**"))
     lines += ["", "Peak RSS (process): occlusion ours %s, Captum %s; SmoothGrad ours %s, "
-              "Captum %s." % tuple(run.gb(r[k]["peak_rss"]) for k in
+              "Captum %s." % tuple(harness.gb(r[k]["peak_rss"]) for k in
                                    ("occ-ours", "occ-captum", "sg-ours", "sg-captum")), MARK]
     return "\n".join(lines) + "\n"
 

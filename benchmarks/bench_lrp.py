@@ -1,6 +1,6 @@
 """LRP (z^B + LRP-gamma) on VGG16: ours (methods/lrp.py, the gradient trick in
 Theano) against Zennit (PyTorch) on the same weights, agreement first, then time per
-image (TU Berlin sheet 11, issue 13).
+image (TU Berlin sheet 11).
 
     .venv/bin/python benchmarks/bench_lrp.py                 # 8 images, writes the LRP
                                                              # section of RESULTS.md
@@ -15,7 +15,7 @@ gets torchvision.
 What it does:
 
 1. writes a random He-scaled VGG16 in the official file layout
-   (``tests/weightfiles.write_official_weight_file``) and random 'caffe'-scaled images,
+   (``weights.stand_in.write_official_weight_file``) and random 'caffe'-scaled images,
    and hands the arrays to the Zennit side as an ``.npz`` (``torch_vgg.from_arrays``
    builds the same network in PyTorch);
 2. ours: ``methods.sheet11.lrp(x, model, c)`` with the default gamma schedule, c the
@@ -36,13 +36,10 @@ import sys
 import tempfile
 import time
 
+import numpy as np
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-for _p in (ROOT, os.path.join(ROOT, "tests"), HERE):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
-
-import numpy as np  # noqa: E402
 
 HW = (224, 224)
 TOL = 1e-3
@@ -110,19 +107,19 @@ def zennit_child(workdir):
 # Our side and the report
 # ---------------------------------------------------------------------------
 def prepare(workdir, n):
-    import weightfiles
-    from run import read_arrays
+    from vgg_inputs import read_arrays
+    from weights import stand_in
     path = os.path.join(workdir, "vgg16_seed%d.h5" % SEED)
     if not os.path.exists(path):
         print("writing a random VGG16 weight file (official layout, seed %d) ..." % SEED,
               flush=True)
-        weightfiles.write_official_weight_file(path + ".part", input_hw=HW, seed=SEED)
+        stand_in.write_official_weight_file(path + ".part", input_hw=HW, seed=SEED)
         os.replace(path + ".part", path)
     arrays = read_arrays(path)
     np.savez(os.path.join(workdir, "arrays.npz"),
              **{"%s%d" % (k, i): pair[j] for i, pair in enumerate(arrays)
                 for j, k in enumerate(("k", "b"))})
-    x = weightfiles.caffe_like_images(n, HW, seed=SEED).transpose(0, 3, 1, 2)
+    x = stand_in.caffe_like_images(n, HW, seed=SEED).transpose(0, 3, 1, 2)
     x = np.ascontiguousarray(x, dtype=np.float32)
     np.save(os.path.join(workdir, "x.npy"), x)
     return path, x
@@ -162,7 +159,7 @@ def report(n, errors, t_ours, t_zen, gammas, zinfo):
     ok_agree = max(errors) < TOL
     lines = [
         BEGIN,
-        "## LRP on VGG16 against Zennit (issue 13)",
+        "## LRP on VGG16 against Zennit",
         "",
         "`benchmarks/bench_lrp.py`, %s, %d images at 224 px, random He-scaled VGG16 in "
         "the official layout (seed %d), class = arg-max; z^B on conv1_1, LRP-gamma with "

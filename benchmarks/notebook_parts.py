@@ -1,9 +1,9 @@
-"""Wall time of the homework notebook in the ImageNet world, part by part (issue 16).
+"""Wall time of the homework notebook in the ImageNet world, part by part.
 
 Runs ``hw3_explain.ipynb`` with papermill, as ``make notebook`` does, into a
 temporary file (the saved notebook is never touched), on the VGG16 weight file
-``HW3_VGG16_WEIGHTS`` (default: a random one in the official layout, written by
-``tests/weightfiles.py``: the arithmetic is VGG16's) and the photos of
+``HW3_VGG16_WEIGHTS`` (default: stand-in weights, random values in the official layout
+written by ``weights/stand_in.py``: the arithmetic is VGG16's) and the photos of
 ``HW3_IMAGE_DIR`` (default ``../shared/data/imagenet``), then sums papermill's
 per-cell durations under each heading of the notebook::
 
@@ -16,13 +16,11 @@ import argparse
 import ast
 import json
 import os
-import sys
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 
 def parts(nb):
@@ -64,9 +62,9 @@ def main(argv=None):
     os.environ.setdefault("HW3_IMAGE_DIR", shared)
     work = tempfile.mkdtemp(prefix="hw3-nbparts-")
     if "HW3_VGG16_WEIGHTS" not in os.environ:
-        import weightfiles
-        path = os.path.join(work, "vgg16_random.h5")
-        weightfiles.write_official_weight_file(path, seed=0)
+        from weights import stand_in
+        path = os.path.join(work, "vgg16_stand_in.h5")
+        stand_in.write_official_weight_file(path, seed=0)
         os.environ["HW3_VGG16_WEIGHTS"] = path
     out = os.path.join(work, "run.ipynb")
     t0 = time.perf_counter()

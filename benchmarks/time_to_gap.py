@@ -1,4 +1,4 @@
-"""Quadrature rules and the time to a trustworthy pixel IG (GitHub issue 16), the
+"""Quadrature rules and the time to a trustworthy pixel IG, the
 children of ``benchmarks/run.py`` that measure them.
 
 * ``rules-ours`` / ``rules-captum``: every quadrature rule of ``AumannShapley``
@@ -156,7 +156,7 @@ def plot_curve(curve, path):
     ax.axhline(TARGET_GAP, color="k", lw=0.8, ls="--", label="1% gap")
     ax.set_xlabel("resolution m (steps; trapezoid: intervals)")
     ax.set_ylabel("relative completeness gap")
-    ax.set_title("Pixel IG, one 224 px input, synthetic VGG16 weights")
+    ax.set_title("Pixel IG, one 224 px input, stand-in VGG16 weights")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -3,7 +3,7 @@ the Keras/Theano model, for the Captum side of ``benchmarks/run.py``.
 
 Conventions of the arrays (those of the official Keras file,
 ``vgg16_weights_tf_dim_ordering_tf_kernels.h5``, and of
-``tests/weightfiles.random_vgg_arrays``): 16 ``[kernel, bias]`` pairs, convolution
+``weights.stand_in.random_vgg_arrays``): 16 ``[kernel, bias]`` pairs, convolution
 kernels HWIO ``(3, 3, in, out)`` for *cross-correlation* (what ``nn.Conv2d`` computes,
 so they are only transposed to OIHW, never flipped), dense kernels ``(in, out)`` with
 fc1's rows in channels-last ``(h, w, c)`` flatten order.
