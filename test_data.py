@@ -14,9 +14,9 @@
   The sha256 is checked in every case. Anything that goes wrong raises
   :class:`ImageFetchError`, which names the image, its URL and how to fix it; no
   partial file is ever left in the cache (the fetching is :mod:`photos.fetch`).
-* The **synthetic world** runs offline: a small surrogate model trained on generated
-  images (``synthetic_world.scenes``), with ground-truth part masks. It is imported only when
-  that world is used.
+* The **synthetic world** runs offline: a small surrogate model
+  (``synthetic_world.surrogate``) trained on generated images with ground-truth part
+  masks (``synthetic_world.scenes``). It is imported only when that world is used.
 
 Set roles (both worlds): ``starfish`` (Part II; the first image is "the first
 instance"), ``sports_cars``, ``convertibles``, ``test_sports_cars`` (Part III),
