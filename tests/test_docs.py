@@ -38,8 +38,9 @@ FOREIGN = {"np", "numpy", "theano", "T", "K", "keras", "torch", "captum", "scipy
            "pytest", "os", "sys", "model", "self", "world", "expl", "zennit", "torchvision",
            "pytorch_grad_cam", "shap", "cv2", "utils", "solution", "e", "i"}
 
-# A ticket number as the tracker writes it: "issue 12", "issues 12", "issue #12", "#12"
-# (not a colour, an anchor or an HTML entity). Written so that this file does not match.
+# A ticket number as the tracker writes it: the word for a ticket followed by a number
+# (with or without "#"), or "#" and a number alone (not a colour, an anchor or an HTML
+# entity). The pattern is written so that this file does not match it.
 TICKET = re.compile(r"\bissues?[\s#-]*\d+|(?<![\w&#/'\"])#\d{1,4}\b", re.IGNORECASE)
 
 IDENT = r"[A-Za-z_]\w*"
@@ -139,7 +140,8 @@ def check_module(name):
         return None
     if parts[0] in FOREIGN:
         return None
-    return "%s: no module %s.py or %s/__init__.py" % (name, "/".join(parts), "/".join(parts))
+    looked = ", ".join("/".join(parts[:k]) + ".py" for k in range(1, len(parts) + 1))
+    return "%s: no such module in the project (none of %s, nor a package)" % (name, looked)
 
 
 def check_path(word):
@@ -148,6 +150,8 @@ def check_path(word):
     node = None
     if "::" in word:
         word, node = word.split("::", 1)
+    if re.match(r"^\.\w+$", word):
+        return None                                   # a file type (".npz"), not a file
     if any(c in word for c in "<>*{}$~[]") or word.startswith(("../", "/", "http")):
         return None                                   # a placeholder or outside the clone
     full = os.path.join(ROOT, word)
@@ -223,9 +227,11 @@ def check_markdown(text, where="."):
         if lang.strip() not in CHECKED_BLOCKS:
             continue
         for line in block.splitlines():
-            line = line.split("  #")[0]                 # a shell comment after the command
+            line = line.split("  #")[0]                 # a comment after the command
             if line.strip().startswith("#"):
                 continue
+            if lang.strip() == "python" and not re.match(r"^\s*(from|import)\s", line):
+                continue                                # code: only its imports name modules
             problems += check_span(line)
     prose = FENCE.sub("", text)
     for span in INLINE.findall(prose):
