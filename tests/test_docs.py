@@ -134,7 +134,11 @@ def check_module(name):
         if rest[0] not in defs and parts[k - 1] in defs and rest[0] in defs[parts[k - 1]]:
             return None         # the starter's module named for its class: Explanation.using
         if rest[0] not in defs:
-            return "%s: %s defines no %r" % (name, os.path.relpath(path, ROOT), rest[0])
+            where = os.path.relpath(path, ROOT)
+            if path.endswith("__init__.py"):
+                return "%s: no module %s.py, and %s defines no %r" % (
+                    name, "/".join(parts[:k + 1]), where, rest[0])
+            return "%s: %s defines no %r" % (name, where, rest[0])
         if len(rest) > 1 and defs[rest[0]] and rest[1] not in defs[rest[0]]:
             return "%s: %s.%s has no %r" % (name, ".".join(parts[:k]), rest[0], rest[1])
         return None
@@ -220,6 +224,12 @@ def check_span(span):
     return problems
 
 
+def slug(heading):
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to '-'."""
+    text = re.sub(r"[`*_]", "", heading.strip().lower())
+    return re.sub(r"\s", "-", re.sub(r"[^\w\s-]", "", text))
+
+
 def check_markdown(text, where="."):
     """Every problem in one Markdown text: names in backticks and code blocks, links."""
     problems = []
@@ -236,8 +246,13 @@ def check_markdown(text, where="."):
     prose = FENCE.sub("", text)
     for span in INLINE.findall(prose):
         problems += check_span(span)
+    anchors = {slug(h) for h in re.findall(r"^#+\s+(.+?)\s*$", prose, re.MULTILINE)}
     for target in LINK.findall(prose):
-        if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+        if re.match(r"^[a-z]+:", target):
+            continue
+        if target.startswith("#"):
+            if target[1:] not in anchors:
+                problems.append("link %s: no such heading in this page" % target)
             continue
         path = os.path.normpath(os.path.join(ROOT, where, target.split("#")[0]))
         if not os.path.exists(path):
@@ -302,13 +317,14 @@ def test_checker_reports_made_up_names(tmp_path):
         "The class `Explanation.Explanation.no_such_method`; `np.add.at` is foreign.",
         "```bash", "python -m no_such_package.tool", "make venv   # fine", "```",
         "A [broken link](docs/no_such_page.md) and a [good one](README.md).",
+        "## A heading, with `code`", "[here](#a-heading-with-code), [there](#no-such-heading).",
     ])
     problems = check_markdown(fake)
     for name in ("make no-such-target", "chain/no_such_file.py", "no_such_test",
                  "chain.no_such_module", "no_such_rule", "no_such_method",
-                 "-m no_such_package.tool", "docs/no_such_page.md"):
+                 "-m no_such_package.tool", "docs/no_such_page.md", "#no-such-heading"):
         assert any(name in p for p in problems), (name, problems)
-    assert len(problems) == 8, problems
+    assert len(problems) == 9, problems
     ticket = "see iss" + "ue 7"
     assert TICKET.search(ticket) and TICKET.search("fixed in #" + "12")
     assert not TICKET.search("colour #1f77b4, entity &#215;, [anchor](#part-iv)")
