@@ -65,13 +65,13 @@ bench: $(STAMP)
 clean-cache:
 	rm -rf .theano data/cache
 
-# CSEP 590B HW2 (issue 12): occlusion and SmoothGrad against Captum (torch 2.13 + captum
+# CSEP 590B HW2: occlusion and SmoothGrad against Captum (torch 2.13 + captum
 # in the product venv, as `make bench`); writes its section of benchmarks/RESULTS.md.
 .PHONY: bench-hw2
 bench-hw2: $(STAMP)
 	$(BIN)/python -m pip install -q -r benchmarks/requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/python benchmarks/bench_hw2.py --results benchmarks/RESULTS.md
-# Zennit (LRP, issue 13) and pytorch-grad-cam (CAMs, issue 14) need torchvision, which does
+# Zennit (LRP) and pytorch-grad-cam (CAMs) need torchvision, which does
 # not load beside the product venv's CPU torch: they share one benchmark venv (pip takes torch
 # and torchvision from the local disk when they are there; about 5.5 GB). BENCH_TV_PYTHON
 # points the benchmarks at any other interpreter that has them.

@@ -62,7 +62,7 @@ TEST_SPORTS_CARS = ("e3416e6c8adb7ecf295a22a2637183ea01e00cd1ce888ecd3cc8c12d77d
 # Notes that do not disqualify an image: a scanned brochure page whose only text is
 # a small page number in the bottom-right corner.
 KEPT_NOTES = ("text overlay along the bottom edge",)
-# The Grad-CAM/LIME report (seed 002, issue 14): its ten classes in the report's order
+# The Grad-CAM/LIME report (Saarland, assignment sheet 4): its ten classes in the report's order
 # (American coot, West Highland white terrier, racer, orange, vulture, common iguana,
 # tiger shark, kite, flamingo, goldfish) and sports car, the EliSchwartz photo of each.
 EXPLAINABILITY_CLASSES = (137, 203, 751, 950, 23, 39, 3, 21, 130, 1, 817)
@@ -145,7 +145,7 @@ def select(rows):
     return out
 
 
-# CSEP 590B HW2 (issue 12): its 50-image ImageNet sample (shap's imagenet50) is not
+# CSEP 590B HW2: its 50-image ImageNet sample (shap's imagenet50) is not
 # reachable here; the stand-in is the EliSchwartz photo of every 20th class,
 # 10, 30, ..., 990 (50 classes spread over the 1000), in class order.
 SAMPLE50_ROLE = "sample50"

@@ -273,7 +273,7 @@ def test_custom_quantity_compiles_once_and_matches_linear(vgg):
     np.testing.assert_allclose(first, ref, rtol=1e-4, atol=1e-5 * np.abs(ref).max())
 
 
-# -- quadrature rules and tolerance through the Explanation chain (issue 16) ------------
+# -- quadrature rules and tolerance through the Explanation chain ------------
 def test_every_rule_converges_to_the_same_integral(vgg):
     """At conv4_1 of the tiny VGG16 every rule approaches one path integral: the
     distance to a fine midpoint sum shrinks as the resolution grows."""

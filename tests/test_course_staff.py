@@ -1,4 +1,4 @@
-"""The course staff kit (issue 24): the student starter generated from the solution, and
+"""The course staff kit: the student starter generated from the solution, and
 the otter-grader autograder graded against it.
 
 One grading run (module fixture) grades, with the autograder zip and ``otter run`` as

@@ -135,7 +135,7 @@ def pixel_linear_probabilities(model, x):
     s = x.transpose(0, 2, 3, 1).reshape(len(x), -1) @ kernel + bias
     e = np.exp(s - s.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
-# -- CAMs (issue 14): a convolution slice read by a linear top ----------------------
+# -- CAMs: a convolution slice read by a linear top ----------------------
 CAM_INPUT = (3, 6, 6)
 CAM_CHANNELS = 4
 CAM_DEAD = 3                      # slice channel whose ReLU output is 0 everywhere
@@ -173,7 +173,7 @@ def conv_linear_top_model(seed=0, summed_channel=1, n_classes=3):
     return m, dense
 
 
-# -- Network dissection (issue 14): a planted concept unit and a constant unit ------
+# -- Network dissection: a planted concept unit and a constant unit ------
 DISSECT_INPUT = (3, 8, 8)
 
 
