@@ -230,20 +230,20 @@ def child_ours(a, x):
     import hw3_env
     hw3_env.setup()
     import models
-    from methods import cam
+    from methods import cam, scores
     model = models.VGG_16(os.path.join(a.workdir, "vgg16.h5"), input_shape=(3,) + HW)
     x = x.astype(np.float32)
-    top1 = np.argmax(cam.model_scores(model, x), axis=1)
+    top1 = np.argmax(scores.model_scores(model, x), axis=1)
     out = {"_meta": {"targets": top1.tolist()}}
     np.save(os.path.join(a.workdir, "targets.npy"), top1)
     # warm-up: Theano compiles h, g, the slice gradient and the full forward
     cam.grad_cam(x[:1], model, top1[:1], layer=a.layer, upsample=False)
-    cam.model_scores(model, x[:1])
+    scores.model_scores(model, x[:1])
     calls = {"Grad-CAM": lambda xs, t: cam.grad_cam_weights(xs, model, t, a.layer),
              "Ablation-CAM": lambda xs, t: cam.ablation_cam_weights(
-                 xs, model, t, a.layer, batch_size=ABLATION_BATCH, progress=False),
+                 xs, model, t, a.layer, channels_per_call=ABLATION_BATCH, progress=False),
              "Score-CAM": lambda xs, t: cam.score_cam_weights(
-                 xs, model, t, a.layer, batch_size=SCORE_BATCH, progress=False)}
+                 xs, model, t, a.layer, masks_per_call=SCORE_BATCH, progress=False)}
     out.update(time_methods(a, "ours", lambda m, n: cam.weighted_map(*calls[m](x[:n],
                                                                               top1[:n]))))
     return out

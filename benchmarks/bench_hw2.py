@@ -10,7 +10,7 @@ Both sides explain the target class's softmax probability p_t = softmax(s)_t of 
 image, with the random He-scaled VGG16 of ``benchmarks/run.py`` in the official file
 layout (``vgg_inputs.load_ours`` / ``load_torch``), in child processes of their own:
 
-* **Occlusion**: ``methods.csep590b.occlusion(x, model, [t], black, 8, batch_size=B)``
+* **Occlusion**: ``methods.csep590b.occlusion(x, model, [t], black, 8, masks_per_call=B)``
   against Captum's ``Occlusion(softmax o model).attribute(x, sliding_window_shapes=(3, 8, 8),
   strides=(3, 8, 8), baselines=black, target=t, perturbations_per_eval=B)``: 784
   occluded copies plus the image, B copies per forward on both sides. Captum's
@@ -97,9 +97,9 @@ def _black():
 def _occ_ours(model, x, t, black, a, seed=0):
     from methods.csep590b import occlusion
     return (lambda: occlusion(x, model, [t], black, superpixel_size=vgg_inputs.HW[0] // 2,
-                              batch_size=a.batch),
+                              masks_per_call=a.batch),
             lambda: occlusion(x, model, [t], black, superpixel_size=a.superpixel,
-                              batch_size=a.batch)[0])
+                              masks_per_call=a.batch)[0])
 
 
 def _occ_captum(model, x, t, black, a, seed=0):

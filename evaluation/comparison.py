@@ -1,6 +1,6 @@
 """Every explanation method graded on the same images: the table of the comparison.
 
-A :class:`Method` is anything with the homeworks' signature
+A :class:`Method` is anything with the contract of :mod:`methods.registry`,
 ``explain(imgs, model, target_labels) -> maps`` ((N, H, W) or (N, 3, H, W)); where the
 method can explain a comparative quantity it also has
 ``comparative(imgs, model, c1, c2) -> maps`` (maps of s_c1 - s_c2). :func:`grade` runs
@@ -38,13 +38,13 @@ class Method:
         comparative: ``(imgs, model, c1, c2) -> maps`` of s_c1 - s_c2, or None when
             the method cannot explain a comparative quantity.
         settings: the defaults used and which homework they come from.
-        batch_size: images per call of ``explain``.
+        images_per_call: images per call of ``explain``.
     """
     name: str
     explain: Callable
     comparative: Optional[Callable] = None
     settings: str = ""
-    batch_size: int = 10
+    images_per_call: int = 10
 
 
 @dataclass
@@ -64,10 +64,10 @@ class Scenes:
     pairs: list = field(default_factory=list)
 
 
-def _run(fn, x, batch_size, desc, *args):
+def _run(fn, x, images_per_call, desc, *args):
     maps, start = [], time.perf_counter()
-    for i in progress(range(0, len(x), batch_size), desc=desc, unit="batch"):
-        sl = slice(i, i + batch_size)
+    for i in progress(range(0, len(x), images_per_call), desc=desc, unit="batch"):
+        sl = slice(i, i + images_per_call)
         maps.append(np.asarray(fn(x[sl], *[a[sl] if isinstance(a, np.ndarray) else a
                                            for a in args])))
     return np.concatenate(maps), (time.perf_counter() - start) / len(x)
@@ -94,7 +94,7 @@ def grade(method, model, scenes, randomised_model=None, ablation=None,
     n = len(scenes.x)
     nan = np.full(n, np.nan)
     maps, seconds = _run(lambda x, y: method.explain(x, model, y), scenes.x,
-                         method.batch_size, "explaining with %s" % method.name, scenes.labels)
+                         method.images_per_call, "explaining with %s" % method.name, scenes.labels)
     maps = M.reduce_maps(maps)
     row = {"maps": maps, "seconds": seconds}
     if scenes.masks is not None:
@@ -106,7 +106,7 @@ def grade(method, model, scenes, randomised_model=None, ablation=None,
     if method.comparative is not None:
         for idx, c1, c2, regions in scenes.pairs:
             cmaps, _ = _run(lambda x: method.comparative(x, model, c1, c2), scenes.x[idx],
-                            method.batch_size, "%s on s_%s - s_%s" % (method.name, c1, c2))
+                            method.images_per_call, "%s on s_%s - s_%s" % (method.name, c1, c2))
             part.append(M.part_truth(cmaps, regions))
     row["part"] = np.concatenate(part) if part else nan
     if ablation is not None:
@@ -119,7 +119,7 @@ def grade(method, model, scenes, randomised_model=None, ablation=None,
            else np.asarray(randomisation_images, dtype=int))
     if randomised_model is not None and len(idx):
         rmaps, _ = _run(lambda x, y: method.explain(x, randomised_model, y), scenes.x[idx],
-                        method.batch_size, "%s on the randomised model" % method.name,
+                        method.images_per_call, "%s on the randomised model" % method.name,
                         scenes.labels[idx])
         row["randomisation"][idx] = M.randomisation_correlation(maps[idx], rmaps)
     return row

@@ -43,6 +43,8 @@ from typing import List, Optional
 import numpy as np
 
 from methods import cam
+from methods.images import resize_bilinear
+from methods.scores import point_explanation
 from notebook_tools.progress import progress as _progress
 
 QUANTILE = 0.995
@@ -146,7 +148,7 @@ def unit_masks(activations, thresholds, minima, size):
     Returns:
         bool (N, K, H, W).
     """
-    up = cam.resize_bilinear(activations, size)
+    up = resize_bilinear(activations, size)
     live = (np.asarray(thresholds) > np.asarray(minima))[None, :, None, None]
     return (up >= np.asarray(thresholds)[None, :, None, None]) & live
 
@@ -187,7 +189,7 @@ def dissect_layer(model, x, concept_masks, layer, name=None, quantile=QUANTILE,
     """
     x, masks = _check_probe(x, concept_masks)
     layer = cam.conv_slice(model, layer)
-    acts = cam._slice(model, layer).h(x, batch_size)
+    acts = point_explanation(model).for_layer(layer).h(x, batch_size)
     thresholds, minima = unit_thresholds(acts, quantile)
     concepts = list(masks)
     iou, unit_area, concept_area = _iou_matrix(acts, thresholds, minima,

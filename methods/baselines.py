@@ -11,16 +11,16 @@ like the images (``world.preprocess`` / :func:`models.preprocess`):
   ``ndimage.gaussian_filter``, standard deviation ``sigma`` pixels, per colour
   channel), the "blurred baseline" of Fong & Vedaldi 2017 and Sturmfels et al. 2020.
 
-:func:`blur_inputs` blurs preprocessed inputs directly; because preprocessing is a
-per-channel affine map (channel order and mean) and the blur is linear with weights
+:func:`methods.images.blur` blurs preprocessed inputs directly; because preprocessing
+is a per-channel affine map (channel order and mean) and the blur is linear with weights
 summing to one, it equals preprocessing the blurred picture up to uint8 rounding.
 """
 import hw3_env  # noqa: F401
 
 import numpy as np
-from scipy import ndimage
 
 import models
+from methods.images import blur
 
 
 def _preprocess_fn(preprocess, size):
@@ -80,14 +80,6 @@ def _check_images(images):
     return im, single
 
 
-def _check_sigma(sigma):
-    s = float(sigma)
-    if not np.isfinite(s) or s < 0:
-        raise ValueError("blur sigma must be a finite standard deviation >= 0 in pixels, "
-                         "got %r" % (sigma,))
-    return s
-
-
 def blur_images(images, sigma):
     """Gaussian blur of RGB pictures, each colour channel on its own.
 
@@ -98,9 +90,7 @@ def blur_images(images, sigma):
         uint8 pictures of the same shape (rounded).
     """
     im, single = _check_images(images)
-    s = _check_sigma(sigma)
-    out = ndimage.gaussian_filter(im.astype(np.float32), sigma=(0, s, s, 0))
-    out = np.clip(np.round(out), 0, 255).astype(np.uint8)
+    out = np.clip(np.round(blur(im, sigma, axes=(-3, -2))), 0, 255).astype(np.uint8)
     return out[0] if single else out
 
 
@@ -117,19 +107,6 @@ def blurred(images, sigma, preprocess=None):
     im, single = _check_images(images)
     x = _preprocess_fn(preprocess, im.shape[1])(blur_images(im, sigma)).astype(np.float32)
     return x[0] if single else x
-
-
-def blur_inputs(x, sigma):
-    """Gaussian blur of preprocessed model inputs (N, 3, H, W) over H and W.
-
-    Equal to ``blurred(deprocess(x), sigma)`` up to uint8 rounding (see the module
-    docstring); use it when only model inputs are at hand.
-    """
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim != 4:
-        raise ValueError("x must be model inputs (N, C, H, W), got shape %r" % (x.shape,))
-    s = _check_sigma(sigma)
-    return ndimage.gaussian_filter(x, sigma=(0, 0, s, s)).astype(np.float32)
 
 
 def broadcast_baseline(baseline, x):

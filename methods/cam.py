@@ -45,15 +45,14 @@ from dataclasses import dataclass
 import numpy as np
 
 import compression
-from Explanation import _check_inputs, explanation_of
-from methods.distributions import Point
+from Explanation import _check_inputs
+from methods.images import resize_bilinear, scale_maps
+from methods.scores import model_scores, point_explanation, softmax
 from notebook_tools.progress import progress as _progress
 
 K = hw3_env.setup()
 
-METHODS = ("grad_cam", "ablation_cam", "score_cam")
 SCORE_CAM_EPS = 1e-8     # Score-CAM's min-max normalisation (pytorch-grad-cam)
-SCALE_EPS = 1e-7         # the final [0, 1] scaling (pytorch-grad-cam's scale_cam_image)
 
 
 # ---------------------------------------------------------------------------
@@ -117,22 +116,10 @@ def conv_slice(model, layer=None):
     return int(layer)
 
 
-def _explanation(model):
-    """The cached ``Explanation`` of ``model`` whose method is the point DoI
-    (resolution 1, influence): its slices' compiled h, g and gradients are reused
-    across calls."""
-    return explanation_of(model, "cam", Point(ignore_difference_term=True, batch_size=16))
-
-
 def _slice(model, layer):
-    """The slice ``for_layer(layer)`` of the cached point-DoI explanation."""
-    return _explanation(model).for_layer(layer)
-
-
-def model_scores(model, x, batch_size=16):
-    """The model's class scores for inputs x (N, 3, H, W), through the compiled
-    function the CAMs share (Score-CAM's and LIME's classifier)."""
-    return _explanation(model).for_input().g(x, batch_size)
+    """The slice ``for_layer(layer)`` of the cached point-DoI explanation (resolution 1,
+    influence: :func:`methods.scores.point_explanation`)."""
+    return point_explanation(model).for_layer(layer)
 
 
 def _check_targets(model, target_labels, n):
@@ -154,65 +141,6 @@ def _inputs(imgs, model, target_labels, layer):
     x = _check_inputs(model, imgs)
     return x, _check_targets(model, target_labels, len(x)), _slice(model, conv_slice(model,
                                                                                      layer))
-
-
-# ---------------------------------------------------------------------------
-# Resizing
-# ---------------------------------------------------------------------------
-def _interpolation_matrix(n_in, n_out, align_corners):
-    """(n_out, n_in) weights of 1-D linear interpolation."""
-    i = np.arange(n_out, dtype=np.float64)
-    if align_corners:
-        src = i * (n_in - 1) / (n_out - 1) if n_out > 1 else np.zeros(1)
-    else:
-        src = np.clip((i + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
-    lo = np.floor(src).astype(int)
-    hi = np.minimum(lo + 1, n_in - 1)
-    t = src - lo
-    r = np.zeros((n_out, n_in))
-    np.add.at(r, (np.arange(n_out), lo), 1 - t)
-    np.add.at(r, (np.arange(n_out), hi), t)
-    return r
-
-
-def resize_bilinear(maps, size, align_corners=False):
-    """Bilinear resize of the last two axes.
-
-    Args:
-        maps: array (..., h, w).
-        size: (H, W) of the output.
-        align_corners: True maps the corner pixels' centres onto each other (PyTorch's
-            ``UpsamplingBilinear2d``, Score-CAM's upsampling); False uses half-pixel
-            centres, clamped at the border (OpenCV's ``resize``, PyTorch's
-            ``align_corners=False``).
-    Returns:
-        float32 array (..., H, W).
-    """
-    m = np.asarray(maps, dtype=np.float32)
-    if m.ndim < 2:
-        raise ValueError("maps must have at least 2 axes (h, w), got shape %r" % (m.shape,))
-    H, W = (int(s) for s in size)
-    if (H, W) == m.shape[-2:]:
-        return m.copy()
-    ry = _interpolation_matrix(m.shape[-2], H, align_corners).astype(np.float32)
-    rx = _interpolation_matrix(m.shape[-1], W, align_corners).astype(np.float32)
-    return np.matmul(np.matmul(ry, m), rx.T)
-
-
-def scale_maps(maps, size=None):
-    """Each map shifted to min 0 and divided by (its max + 1e-7), then resized to
-    ``size`` (half-pixel bilinear): pytorch-grad-cam's ``scale_cam_image``.
-
-    Args:
-        maps: (N, h, w).
-        size: (H, W) or None (no resizing).
-    Returns:
-        float32 (N, H, W) in [0, 1].
-    """
-    m = np.asarray(maps, dtype=np.float32)
-    m = m - m.min(axis=(-2, -1), keepdims=True)
-    m = m / (SCALE_EPS + m.max(axis=(-2, -1), keepdims=True))
-    return m if size is None else resize_bilinear(m, size)
 
 
 def weighted_map(activations, weights):
@@ -256,13 +184,18 @@ def grad_cam_weights(imgs, model, target_labels, layer=None):
     return a, grads.mean(axis=(2, 3))
 
 
-def ablation_cam_weights(imgs, model, target_labels, layer=None, batch_size=32,
+def ablation_cam_weights(imgs, model, target_labels, layer=None, channels_per_call=32,
                          progress=True):
     """Ablation-CAM's weights w_k = (Q(A) - Q(A with A_k = 0)) / Q(A), Q = s_c.
 
     Each image's C ablations run g only (the network above the slice) on its cached
-    activations, ``batch_size`` channels per call (``compression.masked_scores``).
+    activations, ``channels_per_call`` ablated channels per call
+    (``compression.masked_scores``).
 
+    Args:
+        imgs, model, target_labels, layer: as :func:`grad_cam_weights`.
+        channels_per_call: ablations (one channel zeroed each) per call of g.
+        progress: show progress over the images.
     Returns:
         (A, w): activations (N, C, u, v) and float32 weights (N, C).
     """
@@ -274,18 +207,23 @@ def ablation_cam_weights(imgs, model, target_labels, layer=None, batch_size=32,
     weights = np.empty(a.shape[:2], dtype=np.float32)
     for i in _progress(range(len(a)), desc="Ablation-CAM: %d channels" % n_channels,
                        unit="image", disable=not progress):
-        ablated = compression.masked_scores(sl, a[i:i + 1], ablate, batch_size)[:, t[i]]
+        ablated = compression.masked_scores(sl, a[i:i + 1], ablate,
+                                            channels_per_call)[:, t[i]]
         weights[i] = (original[i] - ablated) / original[i]
     return a, weights
 
 
-def score_cam_weights(imgs, model, target_labels, layer=None, batch_size=16,
+def score_cam_weights(imgs, model, target_labels, layer=None, masks_per_call=16,
                       progress=True):
     """Score-CAM's weights w = softmax_k Q(x * M_k), M_k the upsampled (corners
     aligned) and min-max normalised A_k.
 
     Channels whose M_k is identically 0 share one evaluation of the blank input.
 
+    Args:
+        imgs, model, target_labels, layer: as :func:`grad_cam_weights`.
+        masks_per_call: masked inputs x * M_k per forward call.
+        progress: show progress over the images.
     Returns:
         (A, w): activations (N, C, u, v) and float32 weights (N, C) (each row sums
         to 1).
@@ -300,12 +238,11 @@ def score_cam_weights(imgs, model, target_labels, layer=None, batch_size=16,
         scores = np.empty(len(masks), dtype=np.float64)
         if len(live) < len(masks):
             scores[:] = model_scores(model, np.zeros_like(x[i:i + 1]))[0, t[i]]
-        for s in range(0, len(live), batch_size):
-            k = live[s:s + batch_size]
+        for s in range(0, len(live), masks_per_call):
+            k = live[s:s + masks_per_call]
             scores[k] = model_scores(model, x[i][None] * masks[k][:, None],
-                                     batch_size)[:, t[i]]
-        e = np.exp(scores - scores.max())
-        weights[i] = e / e.sum()
+                                     masks_per_call)[:, t[i]]
+        weights[i] = softmax(scores)
     return a, weights
 
 
@@ -359,14 +296,6 @@ def score_cam(imgs, model, target_labels, layer=None, upsample=True):
     return _finish(a, w, np.asarray(imgs), upsample)
 
 
-CAMS = {"Grad-CAM": grad_cam, "Ablation-CAM": ablation_cam, "Score-CAM": score_cam}
-"""The three methods by display name."""
-
-WEIGHTS = {"Grad-CAM": grad_cam_weights, "Ablation-CAM": ablation_cam_weights,
-           "Score-CAM": score_cam_weights}
-"""Their channel weights, by display name."""
-
-
 @dataclass
 class CamResult:
     """One method's maps on a batch (what :func:`compare` returns per method).
@@ -384,19 +313,24 @@ class CamResult:
 
 
 def compare(imgs, model, target_labels, layer=None, methods=None):
-    """Every CAM of :data:`WEIGHTS` (or ``methods``, a list of their names) on the same
-    images, targets and slice.
+    """Every CAM of the registry (:func:`methods.registry.cams`; or ``methods``, a list
+    of their names) on the same images, targets and slice.
 
+    Args:
+        imgs, model, target_labels, layer: as :func:`grad_cam`.
+        methods: CAM names (default: all, in the registry's order).
     Returns:
         dict method name -> :class:`CamResult`, in the order of ``methods``.
     """
+    from methods.registry import cams          # the registry imports this module
+    weights = {e.name: e.weights for e in cams()}
     x = _check_inputs(model, imgs)
     out = {}
-    for name in (methods or list(WEIGHTS)):
-        if name not in WEIGHTS:
-            raise ValueError("unknown CAM %r; choose among %s" % (name, list(WEIGHTS)))
+    for name in (methods or list(weights)):
+        if name not in weights:
+            raise ValueError("unknown CAM %r; choose among %s" % (name, list(weights)))
         start = time.perf_counter()
-        a, w = WEIGHTS[name](x, model, target_labels, layer)
+        a, w = weights[name](x, model, target_labels, layer)
         seconds = (time.perf_counter() - start) / len(x)
         raw = weighted_map(a, w)
         out[name] = CamResult(w, raw, scale_maps(raw, x.shape[-2:]), seconds)

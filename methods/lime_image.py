@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from methods.cam import model_scores
+from methods.scores import model_scores, softmax
 from notebook_tools.progress import progress as _progress
 
 K = hw3_env.setup()
@@ -71,26 +71,19 @@ class LimeResult:
         return self.weights[self.segments]
 
 
-def softmax(scores):
-    """Row-wise softmax of (N, classes) scores (float64, shifted by the row max)."""
-    s = np.asarray(scores, dtype=np.float64)
-    e = np.exp(s - s.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def classifier_fn(model, preprocess, batch_size=10):
+def classifier_fn(model, preprocess, images_per_call=10):
     """The function LIME calls: RGB images (N, H, W, 3), 0-255 -> softmax probabilities.
 
     Args:
         model: the Keras model (linear class scores).
         preprocess: RGB uint8 images -> model inputs (``world.preprocess``).
-        batch_size: images per call of the model.
+        images_per_call: images per call of the model.
     Returns:
         function images -> float64 (N, classes).
     """
     def predict(images):
         images = np.clip(np.round(np.asarray(images, dtype=np.float64)), 0, 255).astype(np.uint8)
-        return softmax(model_scores(model, preprocess(images), batch_size))
+        return softmax(model_scores(model, preprocess(images), images_per_call))
     return predict
 
 
@@ -137,7 +130,7 @@ def _check_image(image):
     return im
 
 
-def explain(image, model, preprocess, random_seed=0, num_samples=None, batch_size=None,
+def explain(image, model, preprocess, random_seed=0, num_samples=None, images_per_call=None,
             segmentation_fn=None, desc=None, **settings):
     """LIME's explanation of the model's top class on one image.
 
@@ -147,7 +140,9 @@ def explain(image, model, preprocess, random_seed=0, num_samples=None, batch_siz
         preprocess: RGB uint8 images -> model inputs (``world.preprocess``).
         random_seed: seeds both the segmentation and the sampling (same seed, same
             segments and weights).
-        num_samples, batch_size: override the report's 1000 and 10.
+        num_samples: overrides the report's 1000 perturbed images.
+        images_per_call: overrides the report's 10 perturbed images per call of the
+            model (``explain_instance``'s ``batch_size``).
         segmentation_fn: None for :func:`default_segmentation` (``lime``'s default
             quickshift, kernel scaled to the image size).
         desc: progress label.
@@ -160,8 +155,8 @@ def explain(image, model, preprocess, random_seed=0, num_samples=None, batch_siz
     args = dict(SETTINGS, **settings)
     if num_samples is not None:
         args["num_samples"] = int(num_samples)
-    if batch_size is not None:
-        args["batch_size"] = int(batch_size)
+    if images_per_call is not None:
+        args["batch_size"] = int(images_per_call)
     if int(args["num_samples"]) < 2:
         raise ValueError("num_samples must be >= 2 (LIME fits a linear model), got %r"
                          % (args["num_samples"],))

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from methods import images
 from notebook_tools.progress import progress
 
 
@@ -57,15 +58,6 @@ def gradient_ascent(gradient, x0, step, steps, normalise=False, project=None,
         if project is not None:
             x = project(x).astype(x.dtype)
     return x
-
-
-def gaussian_blur(x, sigma):
-    """Blur each channel of (N, C, H, W) or (C, H, W) images by a Gaussian of ``sigma``
-    pixels (the blur prior)."""
-    from scipy.ndimage import gaussian_filter
-    x = np.asarray(x)
-    s = (0,) * (x.ndim - 2) + (float(sigma), float(sigma))
-    return gaussian_filter(x, sigma=s, mode="nearest")
 
 
 @dataclass
@@ -137,7 +129,7 @@ def activation_maximisation(quantity, x0=None, steps=200, step=1.0, l2=1e-3, blu
         hi = np.broadcast_to(np.asarray(np.inf if high is None else high, np.float32)
                              .reshape(-1, 1, 1), shape)
         project = lambda x: np.clip(x, lo, hi)  # noqa: E731
-    blur = (lambda x: gaussian_blur(x, blur_sigma)) if blur_every else None
+    blur = (lambda x: images.blur(x, blur_sigma, mode="nearest")) if blur_every else None
     start = x0 + np.float32(init_noise) * np.random.RandomState(seed).randn(*shape) \
         .astype(np.float32)
     if project is not None:

@@ -13,8 +13,8 @@ any DoI::
 
     Explanation(model, Point()).for_input().for_quantity(ProbabilityQoI(t)).explain(x)
 
-:func:`probabilities` is the same quantity evaluated forward only (NumPy softmax of
-the model's scores, in float64), which the removal methods use.
+:func:`methods.scores.probabilities` is the same quantity evaluated forward only (NumPy
+softmax of the model's scores, in float64), which the removal methods use.
 """
 import hw3_env  # noqa: F401  (must come before keras/theano)
 
@@ -46,20 +46,6 @@ class ProbabilityQoI(ClassQoI):
 
     def describe(self, class_names=None):
         return "p_%s" % _class_label(class_names, self.c)
-
-
-def softmax(scores):
-    """Row-wise softmax of scores (N, C) in float64 (max subtracted first)."""
-    s = np.asarray(scores, dtype=np.float64)
-    s = s - s.max(axis=-1, keepdims=True)
-    e = np.exp(s)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def probabilities(model, x, batch_size=16):
-    """p = softmax(model(x)) for model inputs x (N, ...), float64 (N, C)."""
-    x = np.asarray(x, dtype=np.float32)
-    return softmax(model.predict(x, batch_size=batch_size))
 
 
 def check_targets(model, targets, n):

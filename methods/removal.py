@@ -8,7 +8,7 @@ repeated over its s x s pixels) gives
 
 where x' is a baseline (black, white, a blurred copy: :mod:`methods.baselines`). The
 quantity read from each copy is the target class's probability p_t
-(:func:`methods.quantities.probabilities`) or its score. :class:`RemovalEngine`
+(:func:`methods.scores.probabilities`) or its score. :class:`RemovalEngine`
 evaluates any list of (image, mask) jobs, many copies per forward batch, and the
 three methods are masks for it:
 
@@ -29,7 +29,8 @@ import hw3_env  # noqa: F401
 import numpy as np
 
 from methods.baselines import broadcast_baseline
-from methods.quantities import check_targets, softmax
+from methods.quantities import check_targets
+from methods.scores import softmax
 from notebook_tools.progress import progress as _progress
 
 OUTPUTS = ("probability", "score")
@@ -93,12 +94,12 @@ class RemovalEngine(object):
     Args:
         model: the Keras model (input (N, C, H, W)).
         superpixel_size: s; the keep-masks live on the (H/s, W/s) grid.
-        batch_size: masked copies per forward call (copies of several images share a
-            batch). The results do not depend on it.
+        masks_per_call: masked copies per forward call (copies of several images share
+            a call). The results do not depend on it.
         output: 'probability' (p_t = softmax(scores)_t, default) or 'score' (s_t).
     """
 
-    def __init__(self, model, superpixel_size=8, batch_size=16, output="probability"):
+    def __init__(self, model, superpixel_size=8, masks_per_call=16, output="probability"):
         self.model = model
         shape = tuple(model.input_shape[1:])
         if len(shape) != 3:
@@ -107,9 +108,10 @@ class RemovalEngine(object):
         self.input_shape = shape
         self.superpixel_size = check_superpixel_size(superpixel_size, shape[1:])
         self.grid = (shape[1] // self.superpixel_size, shape[2] // self.superpixel_size)
-        if isinstance(batch_size, bool) or int(batch_size) < 1:
-            raise ValueError("batch_size must be an int >= 1, got %r" % (batch_size,))
-        self.batch_size = int(batch_size)
+        if isinstance(masks_per_call, bool) or int(masks_per_call) < 1:
+            raise ValueError("masks_per_call must be an int >= 1 (masked copies per forward "
+                             "call), got %r" % (masks_per_call,))
+        self.masks_per_call = int(masks_per_call)
         if output not in OUTPUTS:
             raise ValueError("output must be one of %s, got %r" % (OUTPUTS, output))
         self.output = output
@@ -159,9 +161,9 @@ class RemovalEngine(object):
             raise ValueError("owners must index the %d images" % len(x))
         out = np.empty(len(owners), dtype=np.float64)
         s = self.superpixel_size
-        for start in _progress(range(0, len(owners), self.batch_size), desc=desc,
+        for start in _progress(range(0, len(owners), self.masks_per_call), desc=desc,
                                unit="batch", disable=not progress):
-            j = slice(start, start + self.batch_size)
+            j = slice(start, start + self.masks_per_call)
             o = owners[j]
             m = upsample(keep[j], s)[:, None]                  # (B, 1, H, W)
             batch = np.where(m, x[o], base[o]).astype(np.float32)

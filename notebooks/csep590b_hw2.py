@@ -25,7 +25,7 @@
 # 10, 30, ..., 990 (standing in for `shap.datasets.imagenet50()`, which is not reachable
 # here); `WORLD = "synthetic"` explains a small classifier of generated 64x64 scenes whose
 # object and part masks are known, offline. Every answer about a figure is printed from the
-# numbers computed beside it.
+# numbers computed beside it (`evaluation/csep590b_answers.py`).
 
 # %% tags=["parameters"]
 # Parameters: `make run ... -p NAME VALUE` writes the values used into this cell.
@@ -50,12 +50,12 @@ import numpy as np
 from IPython.display import Markdown, display
 
 import test_data
+from evaluation import csep590b_answers as answers
+from evaluation.ablation import ablation_curves
 from methods import baselines
-from methods import csep590b as answers
-from methods.csep590b import (ablation_curves, auc, deletion, insertion,
-                              integrated_gradients, occlusion, random_map, smoothgrad,
-                              superpixel_sum, vanilla_gradients)
-from methods.quantities import probabilities
+from methods.csep590b import (auc, deletion, insertion, integrated_gradients, occlusion,
+                              random_map, smoothgrad, superpixel_sum, vanilla_gradients)
+from methods.scores import probabilities
 from VisualizerTiler import curves_plot, heatmap_row, image_row
 
 # one colour map per method throughout: signed scores on red/blue, saliency on viridis
@@ -151,7 +151,7 @@ display(Markdown("The model predicts %s; %d of the first %d predictions match th
 # %%
 black = baselines.black(S, world.preprocess)
 occ = occlusion(x[:N_SHOW], model, pred[:N_SHOW], black, superpixel_size=SUPERPIXEL,
-                batch_size=BATCH)
+                masks_per_call=BATCH)
 image_row(sample.images[:N_SHOW], labels[:N_SHOW])
 plt.show()
 heatmap_row(occ, ["occlusion %dx%d, image %d" % (SUPERPIXEL, SUPERPIXEL, i) for i in range(N_SHOW)],
@@ -185,7 +185,7 @@ print("each superpixel holds one value:", bool(np.all(occ[:, ::SUPERPIXEL, ::SUP
 # ## (d) Superpixel sizes compared (first image)
 
 # %%
-occ_sizes = [occlusion(x[:1], model, pred[:1], black, superpixel_size=s, batch_size=BATCH)[0]
+occ_sizes = [occlusion(x[:1], model, pred[:1], black, superpixel_size=s, masks_per_call=BATCH)[0]
              for s in SIZES]
 heatmap_row(occ_sizes, ["%dx%d superpixels" % (s, s) for s in SIZES], cmap=CMAP["Occlusion"],
             suptitle="occlusion of image 0 (%s)" % names[pred[0]])
@@ -203,9 +203,9 @@ display(Markdown(answers.sizes_answer(SIZES, occ_sizes, S, answers.image_masks(s
 blurred_pictures = [baselines.blur_images(sample.images[0], b) for b in BLURS]
 occ_blur = [occlusion(x[:1], model, pred[:1], baselines.blurred(sample.images[0], b,
                                                                 world.preprocess),
-                      superpixel_size=SUPERPIXEL, batch_size=BATCH)[0] for b in BLURS]
+                      superpixel_size=SUPERPIXEL, masks_per_call=BATCH)[0] for b in BLURS]
 occ_black0 = occlusion(x[:1], model, pred[:1], black, superpixel_size=SUPERPIXEL,
-                       batch_size=BATCH)[0] if SUPERPIXEL not in SIZES else occ_sizes[SIZES.index(SUPERPIXEL)]
+                       masks_per_call=BATCH)[0] if SUPERPIXEL not in SIZES else occ_sizes[SIZES.index(SUPERPIXEL)]
 image_row([sample.images[0]] + blurred_pictures,
           ["image 0"] + ["blur sigma = %g px" % b for b in BLURS])
 plt.show()
@@ -321,7 +321,7 @@ display(Markdown(answers.gradient_answer(grad_ev, labels[:N_SHOW]) + "\n\n"
 # %%
 xe, te = x[:N_EVAL], pred[:N_EVAL]
 maps = {"Occlusion": occlusion(xe, model, te, black, superpixel_size=SUPERPIXEL,
-                               batch_size=BATCH),
+                               masks_per_call=BATCH),
         "SmoothGrad": smoothgrad(xe, model, te, samples=SAMPLES, sigma=SIGMA),
         "Random": random_map((len(xe), S, S), seed=0)}
 SHOW, show_why = answers.pick_curve_image(p_black_all[te])   # the image shown below
@@ -360,7 +360,7 @@ print("superpixel maps are (N, H/s, W/s):",
 
 # %%
 ins, k_ins = insertion(xe[SHOW:SHOW + 1], model, grid["Occlusion"][SHOW:SHOW + 1], int(te[SHOW]),
-                       black, step=STEP, batch_size=BATCH)
+                       black, step=STEP, masks_per_call=BATCH)
 curves_plot({"Occlusion": (k_ins, ins)}, "p_t", "insertion, %s" % labels[SHOW])
 plt.show()
 print("insertion AUC (Occlusion, image %d): %.3f" % (SHOW, auc(ins, k_ins)))
@@ -370,7 +370,7 @@ print("insertion AUC (Occlusion, image %d): %.3f" % (SHOW, auc(ins, k_ins)))
 
 # %%
 dele, k_del = deletion(xe[SHOW:SHOW + 1], model, grid["Occlusion"][SHOW:SHOW + 1], int(te[SHOW]),
-                       black, step=STEP, batch_size=BATCH)
+                       black, step=STEP, masks_per_call=BATCH)
 curves_plot({"Occlusion": (k_del, dele)}, "p_t", "deletion, %s" % labels[SHOW])
 plt.show()
 print("deletion AUC (Occlusion, image %d): %.3f" % (SHOW, auc(dele, k_del)))
@@ -387,7 +387,7 @@ print("deletion runs from p_t(image) to p_t(baseline):", bool(np.allclose(dele[[
 # ## (e) Insertion curves, ten images, three methods
 
 # %%
-curves_ins = ablation_curves(xe, model, grid, te, black, "insertion", step=STEP, batch_size=BATCH)
+curves_ins = ablation_curves(xe, model, grid, te, black, "insertion", step=STEP, masks_per_call=BATCH)
 curves_plot({n: (k, c.mean(axis=0)) for n, (c, k, _) in curves_ins.items()}, "mean p_t",
             "insertion, mean over %d images" % N_EVAL)
 plt.show()
@@ -398,7 +398,7 @@ for n, (_, _, a) in curves_ins.items():
 # ## (f) Deletion curves, ten images, three methods
 
 # %%
-curves_del = ablation_curves(xe, model, grid, te, black, "deletion", step=STEP, batch_size=BATCH)
+curves_del = ablation_curves(xe, model, grid, te, black, "deletion", step=STEP, masks_per_call=BATCH)
 curves_plot({n: (k, c.mean(axis=0)) for n, (c, k, _) in curves_del.items()}, "mean p_t",
             "deletion, mean over %d images" % N_EVAL)
 plt.show()

@@ -71,7 +71,7 @@ from IPython.display import Markdown, display
 
 import test_data
 from evaluation import dissection, ground_truth, overlap
-from methods import cam, lime_image
+from methods import cam, lime_image, scores
 from synthetic_world import scenes, surrogate
 
 np.random.seed(SEED)
@@ -263,7 +263,7 @@ if RANDOMISED_FLOOR:
 # %%
 report = world.image_set(test_data.EXPLAINABILITY_ROLE, limit=N_IMAGES)
 x = world.preprocess(report.images)
-probs = lime_image.softmax(cam.model_scores(model, x))
+probs = scores.softmax(scores.model_scores(model, x))
 pred = probs.argmax(axis=1)
 short = [n.replace("_", " ") for n in report.class_names]
 titles = ["%s\n-> %s (p=%.2f)" % (s, names[p].replace("_", " "), probs[i, p])

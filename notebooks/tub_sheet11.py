@@ -26,7 +26,7 @@
 # `WORLD = "synthetic"` explains, offline, a small classifier of generated 64x64 scenes with
 # known part masks, where a church scene stands in for the castle. The sheet's functions are
 # in `methods/sheet11.py` (`gradient_x_input`, `lrp`, `visualize`), the closed forms and tiny
-# networks of exercises 1-3 in `methods/theory.py`. Every answer about a figure is printed
+# networks of exercises 1-3 in `exercises/theory.py`. Every answer about a figure is printed
 # from the numbers computed beside it.
 
 # %% tags=["parameters"]
@@ -47,8 +47,9 @@ import test_data
 from Explanation import Explanation, top_neurons
 from evaluation import evidence
 from methods import lrp as L
-from methods import prototypes, sheet11, theory
-from methods.quantities import probabilities
+from exercises import theory
+from methods import prototypes, sheet11
+from methods.scores import probabilities
 from VisualizerTiler import image_row
 
 np.random.seed(0)

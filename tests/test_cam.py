@@ -6,7 +6,7 @@ import pytest
 from scipy import ndimage
 
 import toys
-from methods import cam
+from methods import cam, images, registry, scores
 
 K = toys.K
 
@@ -31,7 +31,7 @@ def tiny():
 def test_resize_with_aligned_corners_matches_scipy_zoom():
     rng = np.random.RandomState(0)
     m = rng.rand(2, 4, 5).astype(np.float32)
-    got = cam.resize_bilinear(m, (13, 17), align_corners=True)
+    got = images.resize_bilinear(m, (13, 17), align_corners=True)
     ref = np.stack([ndimage.zoom(a.astype(np.float64), (13 / 4, 17 / 5), order=1,
                                  mode="nearest", grid_mode=False) for a in m])
     np.testing.assert_allclose(got, ref, atol=1e-5)
@@ -43,15 +43,15 @@ def test_resize_with_half_pixel_centres_matches_skimage():
     from skimage.transform import resize
     rng = np.random.RandomState(1)
     m = rng.rand(4, 4).astype(np.float32)
-    got = cam.resize_bilinear(m, (16, 12))
+    got = images.resize_bilinear(m, (16, 12))
     ref = resize(m.astype(np.float64), (16, 12), order=1, mode="edge", anti_aliasing=False)
     np.testing.assert_allclose(got, ref, atol=1e-5)
 
 
 def test_scaled_maps_span_0_to_1_and_keep_the_order():
     m = np.array([[[0.0, 1.0], [2.0, 4.0]]], dtype=np.float32) + 3.0
-    s = cam.scale_maps(m)
-    np.testing.assert_allclose(s, (m - 3.0) / (4.0 + cam.SCALE_EPS), rtol=1e-6)
+    s = images.scale_maps(m)
+    np.testing.assert_allclose(s, (m - 3.0) / (4.0 + images.SCALE_EPS), rtol=1e-6)
 
 
 # ---------------------------------------------------------------------------
@@ -66,7 +66,7 @@ def test_grad_cam_of_a_channel_sum_is_that_channels_map(linear_top):
     a, w = cam.grad_cam_weights(x, model, [0, 0, 0])
     np.testing.assert_allclose(w, np.eye(toys.CAM_CHANNELS)[[1, 1, 1]], atol=1e-6)
     scaled = cam.grad_cam(x, model, 0)
-    np.testing.assert_allclose(scaled, cam.scale_maps(acts[:, 1]), atol=1e-6)
+    np.testing.assert_allclose(scaled, images.scale_maps(acts[:, 1]), atol=1e-6)
     assert scaled.min() >= 0 and scaled.max() <= 1
 
 
@@ -108,8 +108,8 @@ def test_ablation_cam_weights_on_a_linear_top_are_contributions_over_the_score(l
 
 def test_ablation_batches_do_not_change_the_weights(tiny):
     model, x = tiny
-    _, w1 = cam.ablation_cam_weights(x, model, 3, batch_size=5, progress=False)
-    _, w2 = cam.ablation_cam_weights(x, model, 3, batch_size=16, progress=False)
+    _, w1 = cam.ablation_cam_weights(x, model, 3, channels_per_call=5, progress=False)
+    _, w2 = cam.ablation_cam_weights(x, model, 3, channels_per_call=16, progress=False)
     np.testing.assert_allclose(w1, w2, rtol=1e-5, atol=1e-7)
 
 
@@ -119,7 +119,7 @@ def test_ablation_batches_do_not_change_the_weights(tiny):
 def test_score_cam_weights_are_a_softmax_of_masked_input_scores(linear_top):
     model, dense, x, acts = linear_top
     c = 2
-    _, w = cam.score_cam_weights(x, model, c, batch_size=3, progress=False)
+    _, w = cam.score_cam_weights(x, model, c, masks_per_call=3, progress=False)
     np.testing.assert_allclose(w.sum(axis=1), 1.0, rtol=1e-6)
     blank = model.predict(np.zeros_like(x[:1]))[0, c]
     for i in range(len(x)):
@@ -174,15 +174,16 @@ def test_bad_shapes_and_labels_are_refused(tiny):
 
 def test_compare_gives_each_methods_maps_and_the_scores_are_the_models(tiny):
     model, x = tiny
-    np.testing.assert_allclose(cam.model_scores(model, x), model.predict(x), rtol=1e-5,
+    np.testing.assert_allclose(scores.model_scores(model, x), model.predict(x), rtol=1e-5,
                                atol=1e-5)
     labels = [1, 2]
     results = cam.compare(x, model, labels)
-    assert list(results) == list(cam.CAMS)
-    for name, f in cam.CAMS.items():
+    maps = {"Grad-CAM": cam.grad_cam, "Ablation-CAM": cam.ablation_cam, "Score-CAM": cam.score_cam}
+    assert list(results) == [e.name for e in registry.cams()] == list(maps)
+    for name, f in maps.items():
         np.testing.assert_allclose(results[name].raw, f(x, model, labels, upsample=False),
                                    rtol=1e-5, atol=1e-7)
-        np.testing.assert_allclose(results[name].maps, cam.scale_maps(results[name].raw,
+        np.testing.assert_allclose(results[name].maps, images.scale_maps(results[name].raw,
                                                                       (64, 64)), atol=1e-6)
         assert results[name].seconds > 0
     with pytest.raises(ValueError, match="unknown CAM"):

@@ -39,7 +39,7 @@ def test_oracle_beats_random_on_every_mask_measure_and_table_reads():
         inside = (maps * masks).sum((1, 2)) / np.abs(maps).sum((1, 2))
         return inside, 1 - inside
 
-    methods = [C.Method("oracle", oracle, oracle_comparative, batch_size=3),
+    methods = [C.Method("oracle", oracle, oracle_comparative, images_per_call=3),
                C.Method("random", random_map)]
     res = C.compare(methods, "MODEL", scenes, randomised_model="RANDOM", ablation=ablation)
     assert calls[0] == ("MODEL", 3) and ("RANDOM", 3) in calls      # batches of 3

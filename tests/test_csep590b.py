@@ -1,5 +1,7 @@
-"""The CSEP 590B HW2 functions (methods/csep590b.py) and the pixel baselines
-(methods/baselines.py): known answers, completeness, agreement with the chain."""
+"""The CSEP 590B HW2 functions (methods/csep590b.py), the pixel baselines
+(methods/baselines.py), the ablation curves (evaluation/ablation.py) and the written
+answers (evaluation/csep590b_answers.py): known answers, completeness, agreement with the
+chain."""
 import hw3_env  # noqa: F401
 
 import numpy as np
@@ -7,8 +9,10 @@ import pytest
 from scipy import ndimage
 
 import models
-from methods import baselines, csep590b as hw
-from methods.quantities import probabilities
+from evaluation import csep590b_answers as answers
+from evaluation.ablation import ablation_curves
+from methods import baselines, csep590b as hw, images
+from methods.scores import probabilities
 from toys import pixel_linear_model, smooth_model
 
 SIZE = 16
@@ -43,7 +47,7 @@ def test_blurred_baselines(pictures):
     np.testing.assert_array_equal(baselines.blurred(pictures, 0),
                                   models.preprocess(pictures, SIZE))
     for sigma in (1.0, 3.0):
-        direct = baselines.blur_inputs(models.preprocess(pictures, SIZE), sigma)
+        direct = images.blur(models.preprocess(pictures, SIZE), sigma)
         via_pictures = baselines.blurred(pictures, sigma)
         assert np.abs(direct - via_pictures).max() <= 0.5 + 1e-3     # uint8 rounding
         ref = ndimage.gaussian_filter(pictures[0, :, :, 1].astype(np.float64), sigma)
@@ -140,6 +144,30 @@ def test_homework_removal_functions():
         hw.vanilla_gradients(x, linear, [0])
 
 
+def test_ablation_curves_are_the_homeworks_curves_of_each_image_and_method():
+    """evaluation.ablation batches HW2's insertion/deletion over methods and images: each
+    row is the homework's curve of that image (with its own target), each AUC its area,
+    and the copies per call do not change them."""
+    linear = pixel_linear_model((3, SIZE, SIZE), n_classes=4, seed=5)
+    x = np.random.RandomState(3).uniform(1, 2, size=(3, 3, SIZE, SIZE)).astype(np.float32)
+    labels = np.array([0, 3, 1])
+    maps = {"rising": np.tile(np.arange(16.0).reshape(1, 4, 4), (3, 1, 1)),
+            "noise": np.random.RandomState(4).rand(3, 4, 4)}
+    for kind, fn in (("insertion", hw.insertion), ("deletion", hw.deletion)):
+        got = ablation_curves(x, linear, maps, labels, 0.0, kind, step=3, progress=False)
+        again = ablation_curves(x, linear, maps, labels, 0.0, kind, step=3, masks_per_call=2,
+                                progress=False)
+        assert list(got) == list(maps)
+        for name, (curves, num, aucs) in got.items():
+            assert curves.shape == (3, len(num)) and list(num) == [0, 3, 6, 9, 12, 15, 16]
+            for i in range(3):
+                ref, k = fn(x[i:i + 1], linear, maps[name][i:i + 1], int(labels[i]), 0.0, step=3)
+                np.testing.assert_allclose(curves[i], ref, rtol=1e-6)
+                assert aucs[i] == pytest.approx(hw.auc(ref, k))
+            np.testing.assert_allclose(again[name][0], curves, rtol=1e-6)
+    with pytest.raises(ValueError, match="insertion' or 'deletion"):
+        ablation_curves(x, linear, maps, labels, 0.0, "both", progress=False)
+
 def test_sample50_in_both_worlds():
     import test_data
     from helpers import SHARED_IMAGENET
@@ -195,7 +223,7 @@ def test_occlusion_evidence_and_its_sentences():
     masks = _scene()
     cells = np.zeros((4, 4))
     cells[0, 0], cells[3, 3], cells[2, 2] = 0.9, 0.5, -0.1      # roof, distractors, background
-    ev = hw.occlusion_evidence(_cells_to_map(cells), x, linear, 0, 0.0, 4, masks)
+    ev = answers.occlusion_evidence(_cells_to_map(cells), x, linear, 0, 0.0, 4, masks)
     assert [(p["row"], p["col"], p["region"]) for p in ev["peaks"]] == [(0, 0, "roof"),
                                                                         (3, 3, "distractors")]
     assert [p["on_object"] for p in ev["peaks"]] == [1.0, 0.0]
@@ -206,40 +234,40 @@ def test_occlusion_evidence_and_its_sentences():
     p = probabilities(linear, removed[None])[0]
     assert ev["occluded"] == (int(p.argmax()), pytest.approx(float(p.max())))
     names = ["a", "b", "c", "d"]
-    text = hw.occlusion_sentence("image 0 (a)", ev, names)
+    text = answers.occlusion_sentence("image 0 (a)", ev, names)
     assert text.startswith("**Image 0 (a).** The two strongest cells (0.900 and 0.500) lie "
                            "mostly on the roof and distractors respectively")
     assert "7% of the map's absolute mass" in text
     # an off-object peak that changes the class is named as added evidence
     off = dict(ev, peaks=[dict(ev["peaks"][1], value=0.9)] + ev["peaks"][:1], target=1,
                occluded=(2, 0.8))
-    summary = hw.occlusion_summary([off], ["image 2 (b)"], names)
+    summary = answers.occlusion_summary([off], ["image 2 (b)"], names)
     assert "it adds a dark shape: on image 2 (b)" in summary and "into c (p = 0.800)" in summary
     kept = dict(off, occluded=(1, 0.9))
-    assert "the model uses context there" in hw.occlusion_summary([kept], ["image 2 (b)"], names)
+    assert "the model uses context there" in answers.occlusion_summary([kept], ["image 2 (b)"], names)
     # without masks the cells are placed on the grid and the picture is left to the reader
-    bare = hw.occlusion_evidence(_cells_to_map(cells), x, linear, 0, 0.0, 4, None)
+    bare = answers.occlusion_evidence(_cells_to_map(cells), x, linear, 0, 0.0, 4, None)
     assert bare["profile"] is None and (bare["peaks"][0]["row"], bare["peaks"][0]["col"]) == (0, 0)
-    assert "only the picture shows" in hw.occlusion_sentence("image 0", bare, names)
+    assert "only the picture shows" in answers.occlusion_sentence("image 0", bare, names)
 
 
 def test_sizes_blur_and_completeness_answers():
     masks = _scene()
     fine = _cells_to_map(np.eye(8)[:, ::-1] * 0.9, s=2)       # 8x8 cells of 2 px
     coarse = _cells_to_map(np.diag([0.3, 0, 0, 0]), s=4)
-    text = hw.sizes_answer([2, 4], [fine, coarse], 16, masks)
+    text = answers.sizes_answer([2, 4], [fine, coarse], 16, masks)
     assert "| 2x2 | 64 | 0.900 | 8 of 64 |" in text and "| 4x4 | 16 | 0.300 | 1 of 16 |" in text
     assert "The largest score falls as the superpixels grow" in text
     assert "The 4x4 map concentrates its positive mass on the object most" in text
-    assert "grows with the superpixels" in hw.sizes_answer([2, 4], [coarse, coarse * 2], 16)
+    assert "grows with the superpixels" in answers.sizes_answer([2, 4], [coarse, coarse * 2], 16)
     black = _cells_to_map(np.diag([0.5, 0, 0, 0]))
     blurs = [_cells_to_map(np.diag([0.01, -0.01, 0, 0])), _cells_to_map(np.diag([0.02, 0, 0, 0]))]
-    text = hw.blur_answer([1, 2], black, blurs, 4, masks)
+    text = answers.blur_answer([1, 2], black, blurs, 4, masks)
     assert "Every blurred baseline gives smaller scores than black (largest 0.020 against 0.500)" in text
     assert "The stronger the blur, the larger the largest score" in text
     assert "up to 50% of the mass is negative, 0% with black" in text
     # completeness: A = P + N, Delta = P - N, so N / A = (A - Delta) / (2 A) exactly
-    text = hw.completeness_answer(["i0", "i1"], [0.9, 0.5], [0.1, 0.5], [1.0, 4.0], "black")
+    text = answers.completeness_answer(["i0", "i1"], [0.9, 0.5], [0.1, 0.5], [1.0, 4.0], "black")
     assert "| i0 | 0.800 | 1.000 | 10% |" in text and "| i1 | 0.000 | 4.000 | 50% |" in text
     assert "On i1 more than a quarter" in text
 
@@ -250,27 +278,27 @@ def test_gradient_answer_ranks_focus_and_object():
     peaked = np.zeros((2, 10, 10))
     peaked[:, 0, 0] = 1.0                                    # all mass on one object pixel
     flat = np.ones((2, 10, 10))
-    ev = hw.gradient_evidence({"peaked": peaked, "flat": flat}, masks)
+    ev = answers.gradient_evidence({"peaked": peaked, "flat": flat}, masks)
     assert ev["peaked"][0]["focus"] == 1.0 and ev["flat"][0]["focus"] == pytest.approx(0.1)
-    text = hw.gradient_answer(ev, ["a", "b"])
+    text = answers.gradient_answer(ev, ["a", "b"])
     assert "peaked 100%, flat 10%" in text and "peaked is the most concentrated" in text
     assert "peaked 4.0x, flat 1.0x: peaked puts its mass on the object most" in text
-    assert "object" not in hw.gradient_answer(hw.gradient_evidence({"flat": flat}), ["a", "b"])
+    assert "object" not in answers.gradient_answer(answers.gradient_evidence({"flat": flat}), ["a", "b"])
 
 
 def test_curve_answers():
-    i, text = hw.pick_curve_image([0.9, 0.8, 0.1])
+    i, text = answers.pick_curve_image([0.9, 0.8, 0.1])
     assert i == 2 and "Images 0 and 1 are skipped" in text
-    assert hw.pick_curve_image([0.1, 0.9])[0] == 0
+    assert answers.pick_curve_image([0.1, 0.9])[0] == 0
     num = np.arange(11)
     ins = np.array([0, 0, 0, 0.6, 0.4, 1, 1, 1, 1, 1, 1.0])
     dele = np.array([1, 0.2, 0, 0, 0, 0, 0, 0, 0, 0, 0.0])
-    text = hw.curve_answer(num, ins, dele, [0.7, 0.6, 0.1], 1.0)
+    text = answers.curve_answer(num, ins, dele, [0.7, 0.6, 0.1], 1.0)
     assert "p_t below half of p_t(image) = 1.000 after 6% of the superpixels" in text   # 1 - 0.5/0.8 of 10%
     assert "2 superpixels alone drop p_t" in text
     assert "reaches half of p_t after 28% of the superpixels" in text                   # 0.5 / 0.6 of 10% past 20%
     assert "from 50% on, with 1 dip of more than 0.1" in text
-    assert hw._dips([1, 0.95, 0.9, 0.85, 1, 0.5, 1, 0.95], 0.1) == 2    # 0.15 in three steps, 0.5
+    assert answers._dips([1, 0.95, 0.9, 0.85, 1, 0.5, 1, 0.95], 0.1) == 2    # 0.15 in three steps, 0.5
     x = np.linspace(0, 1, 5)
     good = np.array([[0, 0.8, 1, 1, 1.0]] * 2)
     bad = np.array([[0, 0.1, 0.2, 0.6, 1.0]] * 2)
@@ -278,7 +306,7 @@ def test_curve_answers():
                   "Random": (bad, np.arange(5), np.array([hw.auc(c, np.arange(5)) for c in bad]))}
     curves_del = {"A": (1 - good, np.arange(5), np.array([hw.auc(1 - c, np.arange(5)) for c in good])),
                   "Random": (1 - bad, np.arange(5), np.array([hw.auc(1 - c, np.arange(5)) for c in bad]))}
-    text = hw.mean_curves_answer(curves_ins, curves_del, 0.0, at=(0.25,))
+    text = answers.mean_curves_answer(curves_ins, curves_del, 0.0, at=(0.25,))
     assert "A is best on both" in text and "Random is last on both metrics" in text
     assert "| A | 0.825 | 0.175 | 0.20 |" in text
     assert "first reaches 0.5 after 69% of the superpixels" in text                     # 0.5 + 0.3/0.4 * 0.25
@@ -290,7 +318,7 @@ def test_ground_truth_answer_compares_rankings():
     masks["object"][0, :5, :5] = True
     on = np.zeros((1, 10, 10))
     on[0, :5, :5] = 1
-    text = hw.ground_truth_answer({"on": on, "flat": np.ones((1, 10, 10))}, masks,
+    text = answers.ground_truth_answer({"on": on, "flat": np.ones((1, 10, 10))}, masks,
                                   {"deletion": ["on", "flat"], "insertion": ["flat", "on"]})
     assert "The object covers 25% of a scene" in text
     assert "| on | 100% | 4.00x |" in text and "| flat | 25% | 1.00x |" in text

@@ -127,13 +127,13 @@ def test_shared_and_exclusive_concepts_and_duplicates_on_hand_made_labels():
 
 def test_iou_over_the_probe_set_matches_a_brute_force_reference():
     from skimage.transform import resize
-    from methods import cam
+    from methods.scores import point_explanation
     model = toys.strided_conv_model()
     x, masks = _squares(10, seed=1)
     masks["left"] = np.zeros_like(masks["corner"])
     masks["left"][:, :, :4] = True
     r = dissection.dissect_layer(model, x, masks, 1, quantile=0.9)
-    acts = cam._slice(model, 1).h(x)            # (10, 3, 4, 4)
+    acts = point_explanation(model).for_layer(1).h(x)      # (10, 3, 4, 4)
     for k in range(acts.shape[1]):
         t = np.quantile(acts[:, k], 0.9)
         up = np.stack([resize(a.astype(np.float64), (8, 8), order=1, mode="edge",

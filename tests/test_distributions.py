@@ -11,7 +11,8 @@ from scipy.stats import norm
 from AumannShapley import AumannShapley
 from Explanation import Explanation
 from methods.distributions import Gaussian, Point
-from methods.quantities import ProbabilityQoI, probabilities, softmax
+from methods.quantities import ProbabilityQoI
+from methods.scores import probabilities, softmax
 from toys import linear_model, random_inputs, smooth_model
 
 K = hw3_env.setup()
@@ -31,8 +32,8 @@ def _fd_probability_gradient(model, x, c, eps=1e-2):
     """Central differences of p_c in every input coordinate of one image (float64)."""
     n = x[0].size
     steps = np.eye(n).reshape((n,) + x.shape[1:]) * eps
-    p_plus = probabilities(model, (x[0] + steps).astype(np.float32), batch_size=256)[:, c]
-    p_minus = probabilities(model, (x[0] - steps).astype(np.float32), batch_size=256)[:, c]
+    p_plus = probabilities(model, (x[0] + steps).astype(np.float32), images_per_call=256)[:, c]
+    p_minus = probabilities(model, (x[0] - steps).astype(np.float32), images_per_call=256)[:, c]
     return ((p_plus - p_minus) / (2 * eps)).reshape(x.shape[1:])
 
 

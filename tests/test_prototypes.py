@@ -5,7 +5,7 @@ import pytest
 
 import toys
 from Explanation import Explanation
-from methods import prototypes as P
+from methods import images, prototypes as P
 from test_attribution import linear_closed_form
 
 
@@ -42,7 +42,7 @@ def test_gradient_ascent_and_blur():
     np.testing.assert_allclose(x, 1.0, atol=1e-12)
     img = np.zeros((3, 9, 9), np.float32)
     img[:, 4, 4] = 1.0
-    b = P.gaussian_blur(img, 1.0)
+    b = images.blur(img, 1.0, mode="nearest")     # the blur prior: mass kept, peak spread
     assert b.sum() == pytest.approx(3.0, rel=1e-4) and b[0, 4, 4] < 0.5
     with pytest.raises(ValueError, match="finite step > 0"):
         P.gradient_ascent(lambda v: v, np.zeros(2), -1.0, 3)

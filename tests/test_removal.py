@@ -42,7 +42,7 @@ def test_occlusion_matches_a_hand_computation(linear):
     x = np.concatenate([_image(4), _image(5)])
     baseline = _image(6, -1, 0)[0]
     targets = [0, 3]
-    got = RemovalEngine(linear, S, batch_size=5).occlusion(x, targets, baseline)
+    got = RemovalEngine(linear, S, masks_per_call=5).occlusion(x, targets, baseline)
     for i, t in enumerate(targets):
         p_full = pixel_linear_probabilities(linear, x[i:i + 1])[0, t]
         for a in range(4):
@@ -56,7 +56,7 @@ def test_occlusion_matches_a_hand_computation(linear):
 
 def test_results_do_not_depend_on_the_batch_size(linear):
     x = np.concatenate([_image(7), _image(8), _image(9)])
-    runs = [RemovalEngine(linear, S, batch_size=bs).occlusion(x, [0, 1, 2], 0.5)
+    runs = [RemovalEngine(linear, S, masks_per_call=bs).occlusion(x, [0, 1, 2], 0.5)
             for bs in (1, 7, 1000)]
     np.testing.assert_array_equal(runs[0], runs[1])
     np.testing.assert_array_equal(runs[0], runs[2])
@@ -83,7 +83,7 @@ def test_insertion_and_deletion_match_a_hand_computation(linear, kind):
     baseline = _image(11, -2, -1)[0]
     importance = np.random.RandomState(12).randn(1, 4, 4)
     importance[0, 0, :2] = importance[0, 3, 3]               # ties keep index order
-    engine = RemovalEngine(linear, S, batch_size=3)
+    engine = RemovalEngine(linear, S, masks_per_call=3)
     curve, num = engine.curve(x, importance, 2, baseline, kind)
     np.testing.assert_array_equal(num, np.arange(17))
     ref = _hand_curve(linear, x, importance[0], 2, baseline, kind)

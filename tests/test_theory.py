@@ -1,11 +1,11 @@
-"""Sheet 11, exercises 1-3 (methods.theory): closed forms against gradient ascent, the
+"""Sheet 11, exercises 1-3 (exercises.theory): closed forms against gradient ascent, the
 min networks against min and the project's LRP, the neuralised one-class SVM."""
 import numpy as np
 import pytest
 
 from Explanation import Explanation
+from exercises import theory as th
 from methods import lrp as L
-from methods import theory as th
 
 
 # -- exercise 1 -------------------------------------------------------------------
