@@ -36,6 +36,7 @@ import numpy as np
 import theano
 import theano.tensor as T
 
+from chain.checks import check_instances
 from notebook_tools.progress import progress as _progress
 
 #: The quadrature rules of :func:`quadrature`, Captum's names where Captum has them.
@@ -335,7 +336,7 @@ class AumannShapley(object):
         """
         # BEGIN SOLUTION
         self._require_compiled()
-        instances = _check_instances(instances, self._dtype)
+        instances = check_instances(instances, self._dtype)
         base = self._baseline_for(instances, baseline)
         alphas, weights = quadrature(self.method, self.resolution)
         sums = self._weighted_sums(instances, base, alphas, weights, progress=progress)
@@ -383,7 +384,7 @@ class AumannShapley(object):
         tolerance or the resolution reaches the cap (:func:`refinement`)."""
         # BEGIN SOLUTION
         self._require_compiled()
-        x = _check_instances(instances, self._dtype)
+        x = check_instances(instances, self._dtype)
         base = self._baseline_for(x, baseline)
         n = len(x)
         cap = self.max_resolution or 16 * self.resolution
@@ -435,15 +436,3 @@ def _relative(gap, dq):
         return np.where(dq > 0, gap / np.where(dq > 0, dq, 1.0),
                         np.where(gap > 0, np.inf, 0.0))
 
-
-def _check_instances(instances, dtype=None):
-    x = np.asarray(instances)
-    if x.ndim < 2 or len(x) == 0:
-        raise ValueError("instances must be a non-empty batch (N, ...), got shape %r"
-                         % (x.shape,))
-    if not np.issubdtype(x.dtype, np.number):
-        raise ValueError("instances must be numeric, got dtype %s" % x.dtype)
-    x = x.astype(dtype or theano.config.floatX, copy=False)
-    if not np.isfinite(x).all():
-        raise ValueError("instances hold NaN or infinite values")
-    return x

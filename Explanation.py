@@ -32,7 +32,8 @@ from typing import Optional
 import numpy as np
 import theano
 import theano.tensor as T
-from AumannShapley import AumannShapley, _check_instances
+from AumannShapley import AumannShapley
+from chain.checks import check_class, check_inputs, check_layer, check_slice
 from notebook_tools.progress import progress
 
 K = hw3_env.setup()
@@ -89,19 +90,11 @@ def _n_classes(model):
     return int(model.output_shape[-1])
 
 
-def _class_label(class_names, c):
+def class_label(class_names, c):
     """The name of class c, or its index when there are no names."""
     if class_names is not None and 0 <= int(c) < len(class_names):
         return str(class_names[int(c)])
     return str(int(c))
-
-
-def _check_class(model, c):
-    n = _n_classes(model)
-    if not isinstance(c, (int, np.integer)) or not 0 <= int(c) < n:
-        raise ValueError("class index %r is outside the model's output: use an int in "
-                         "0..%d" % (c, n - 1))
-    return int(c)
 
 
 class ClassQoI(LinearQoI):
@@ -119,7 +112,7 @@ class ClassQoI(LinearQoI):
     def weights(self, model):
         # BEGIN SOLUTION
         w = np.zeros(_n_classes(model), dtype=np.float32)
-        w[_check_class(model, self.c)] = 1.0
+        w[check_class(model, self.c)] = 1.0
         return w
         # END SOLUTION
 
@@ -127,7 +120,7 @@ class ClassQoI(LinearQoI):
         return "s_%d" % self.c
 
     def describe(self, class_names=None):
-        return "s_%s" % _class_label(class_names, self.c)
+        return "s_%s" % class_label(class_names, self.c)
 
 
 class ComparativeQoI(ClassQoI):
@@ -139,8 +132,8 @@ class ComparativeQoI(ClassQoI):
     def weights(self, model):
         # BEGIN SOLUTION
         w = np.zeros(_n_classes(model), dtype=np.float32)
-        w[_check_class(model, self.c1)] += 1.0
-        w[_check_class(model, self.c2)] -= 1.0
+        w[check_class(model, self.c1)] += 1.0
+        w[check_class(model, self.c2)] -= 1.0
         return w
         # END SOLUTION
 
@@ -148,8 +141,8 @@ class ComparativeQoI(ClassQoI):
         return "s_%d - s_%d" % (self.c1, self.c2)
 
     def describe(self, class_names=None):
-        return "s_%s - s_%s" % (_class_label(class_names, self.c1),
-                                _class_label(class_names, self.c2))
+        return "s_%s - s_%s" % (class_label(class_names, self.c1),
+                                class_label(class_names, self.c2))
 
 
 class ChannelQoI(LinearQoI):
@@ -161,7 +154,7 @@ class ChannelQoI(LinearQoI):
         self.channels = np.atleast_1d(np.asarray(channels, dtype=int))
 
     def target(self, model):
-        _check_layer(model, self.layer)
+        check_layer(model, self.layer)
         return model.layers[self.layer].input
 
     def target_key(self):
@@ -181,14 +174,6 @@ class ChannelQoI(LinearQoI):
 
     def __str__(self):
         return "sum of layer %d channels %s" % (self.layer, self.channels.tolist())
-
-
-def _check_layer(model, layer):
-    n = len(model.layers)
-    if not isinstance(layer, (int, np.integer)) or not 0 <= int(layer) < n:
-        raise ValueError("layer index %r is out of range: the model has layers 0..%d"
-                         % (layer, n - 1))
-    return int(layer)
 
 
 # ---------------------------------------------------------------------------
@@ -220,7 +205,7 @@ class Explanation(object):
 
     def for_layer(self, layer):
         """The slice at ``layer``: z = model.layers[layer].input."""
-        return self._slice(_check_layer(self.model, layer))
+        return self._slice(check_layer(self.model, layer))
 
     def for_input(self):
         """The trivial slice z = x: attributions to the input pixels (IG)."""
@@ -432,7 +417,7 @@ class ExplanationForLayer(object):
     def h(self, x, batch_size=16):
         """z = h(x): the slice's activations for model inputs x (N, 3, H, W)."""
         # BEGIN SOLUTION
-        x = _check_inputs(self.model, x)
+        x = check_inputs(self.model, x)
         if self.layer is None:
             return x
         if self._h is None:
@@ -443,7 +428,7 @@ class ExplanationForLayer(object):
     def g(self, z, batch_size=16):
         """Class scores g(z) for slice activations z (N, ...)."""
         # BEGIN SOLUTION
-        z = _check_slice(self, z)
+        z = check_slice(self, z)
         if self._g is None:
             v = self.variable.type("z")
             self._g = theano.function([v], theano.clone(self.model.output,
@@ -460,22 +445,22 @@ class ExplanationForLayer(object):
     def absolute(self, c):
         """Q = s_c, the score of class c (handout 5.1)."""
         # BEGIN SOLUTION
-        _check_class(self.model, c)
+        check_class(self.model, c)
         return self.for_quantity(ClassQoI(c))
         # END SOLUTION
 
     def comparative(self, c1, c2):
         """Q = s_c1 - s_c2 (handout 6.1)."""
         # BEGIN SOLUTION
-        _check_class(self.model, c1)
-        _check_class(self.model, c2)
+        check_class(self.model, c1)
+        check_class(self.model, c2)
         return self.for_quantity(ComparativeQoI(c1, c2))
         # END SOLUTION
 
     def for_neurons(self, layer, channels):
         """Q = summed activation of ``channels`` at ``model.layers[layer].input``:
         explains internal neurons in terms of this slice (handout 3.3)."""
-        _check_layer(self.model, layer)
+        check_layer(self.model, layer)
         if self.layer is not None and layer <= self.layer:
             raise ValueError("the neurons' layer (%d) must lie above the slice (layer %d)"
                              % (layer, self.layer))
@@ -531,7 +516,7 @@ class ExplanationForQuantity(object):
             completeness gaps.
         """
         # BEGIN SOLUTION
-        x = _check_inputs(self.slice.model, instances)
+        x = check_inputs(self.slice.model, instances)
         z = self.slice.h(x)
         self._compile()
         attr, delta = self.method.get_attributions(z, baseline=baseline,
@@ -550,7 +535,7 @@ class ExplanationForQuantity(object):
         Returns:
             ExplanationData with attribution like z, instance None, and the gaps.
         """
-        z = _check_slice(self.slice, z)
+        z = check_slice(self.slice, z)
         self._compile()
         attr, delta = self.method.get_attributions(z, baseline=baseline,
                                                    return_convergence_delta=True)
@@ -567,7 +552,7 @@ class ExplanationForQuantity(object):
             the completeness gap of every instance.
         """
         # BEGIN SOLUTION
-        x = _check_inputs(self.slice.model, instances)
+        x = check_inputs(self.slice.model, instances)
         total = np.zeros(self.slice.shape, dtype=np.float64)
         deltas = []
         self._compile()
@@ -606,26 +591,6 @@ def explanation_of(model, key="default", method=None):
     if key not in cache:
         cache[key] = Explanation(model)
     return cache[key] if method is None else cache[key].using(method)
-
-
-def _check_inputs(model, x):
-    x = np.asarray(x)
-    expected = tuple(model.input_shape[1:])
-    if x.shape == expected:
-        x = x[None]
-    if x.ndim != len(expected) + 1 or tuple(x.shape[1:]) != expected:
-        raise ValueError("instances must have shape (N,) + %r (preprocessed model inputs), "
-                         "got %r; use models.preprocess(images, size=%d)"
-                         % (expected, x.shape, expected[-1]))
-    return _check_instances(x)
-
-
-def _check_slice(slice_, z):
-    z = np.asarray(z)
-    if z.ndim != len(slice_.shape) + 1 or tuple(z.shape[1:]) != slice_.shape:
-        raise ValueError("slice activations must have shape (N,) + %r, got %r"
-                         % (slice_.shape, z.shape))
-    return _check_instances(z)
 
 
 # ---------------------------------------------------------------------------

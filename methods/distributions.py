@@ -30,7 +30,8 @@ import hw3_env  # noqa: F401  (must come before theano)
 
 import numpy as np
 
-from AumannShapley import AumannShapley, _check_instances
+from AumannShapley import AumannShapley
+from chain.checks import check_instances
 from notebook_tools.progress import progress as _progress
 
 
@@ -132,7 +133,7 @@ class Gaussian(AumannShapley):
             difference term.
         """
         fgrad = self._require_compiled()[0]
-        instances = _check_instances(instances)
+        instances = check_instances(instances)
         base = self._baseline_for(instances, baseline)
         n, m = len(instances), self.samples
         scale = self.noise_scale(instances).reshape((-1,) + (1,) * (instances.ndim - 1))

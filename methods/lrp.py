@@ -57,7 +57,8 @@ import theano.tensor as T
 from theano.gradient import disconnected_grad
 
 import models
-from AumannShapley import AumannShapley, _check_instances
+from AumannShapley import AumannShapley
+from chain.checks import check_instances
 
 K = hw3_env.setup()
 import keras.layers  # noqa: E402
@@ -342,7 +343,7 @@ class LRPRelevance(AumannShapley):
         if self._zb_fn is None:
             return super().get_attributions(instances, None, return_convergence_delta,
                                             progress)
-        x = _check_instances(instances)
+        x = check_instances(instances)
         rel = np.concatenate([self._zb_fn(x[i:i + self.batch_size])
                               for i in range(0, len(x), self.batch_size)])
         zero = np.zeros(x.shape[1:], dtype=np.float32)

@@ -40,8 +40,8 @@ MUTANTS = {
         "        attribution = avg\n", "q4_2_attributions"),
     "comparative_reversed": (
         "Explanation.py",
-        "        w[_check_class(model, self.c1)] += 1.0\n        w[_check_class(model, self.c2)] -= 1.0",
-        "        w[_check_class(model, self.c1)] -= 1.0\n        w[_check_class(model, self.c2)] += 1.0",
+        "        w[check_class(model, self.c1)] += 1.0\n        w[check_class(model, self.c2)] -= 1.0",
+        "        w[check_class(model, self.c1)] -= 1.0\n        w[check_class(model, self.c2)] += 1.0",
         "q6_1_comparative"),
     "top_neurons_by_sum": (
         "Explanation.py", "    scores = neuron_scores(attribution, by)\n",
@@ -70,9 +70,9 @@ HOSTILE = [
      "    n = explanation_slice.shape[0]\n    mask = channel_mask(n, channels)",
      "q7_compress"),
     # exhausts memory: 16 GB in the slice's h
-    ("Explanation.py", "        x = _check_inputs(self.model, x)\n        if self.layer is None:",
+    ("Explanation.py", "        x = check_inputs(self.model, x)\n        if self.layer is None:",
      "        _hog = bytearray(1 << 34)\n"
-     "        x = _check_inputs(self.model, x)\n        if self.layer is None:",
+     "        x = check_inputs(self.model, x)\n        if self.layer is None:",
      "q5_2_slices"),
 ]
 
@@ -143,7 +143,7 @@ def _hw3_attacks():
     return found
 '''
 
-GATE = ("        x = _check_inputs(self.slice.model, instances)\n"
+GATE = ("        x = check_inputs(self.slice.model, instances)\n"
         "        total = np.zeros(self.slice.shape, dtype=np.float64)")
 
 
