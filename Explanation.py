@@ -33,6 +33,7 @@ import numpy as np
 import theano
 import theano.tensor as T
 from AumannShapley import AumannShapley
+from chain.affine_head import AffineHead
 from chain.checks import check_class, check_inputs, check_layer, check_slice
 from notebook_tools.progress import progress
 
@@ -220,7 +221,8 @@ class Explanation(object):
         one model compile each (Q, slice) once.
 
         Args:
-            attribution_method: a DoI (``AumannShapley`` or a subclass).
+            attribution_method: a DoI (:class:`chain.doi.DoI`: ``AumannShapley``,
+                ``Point``, ``Gaussian``, ``LRPRelevance``).
         Returns:
             self, now explaining with ``attribution_method``.
         """
@@ -245,148 +247,6 @@ class Explanation(object):
         q, w = self._linear[key]
         w.set_value(qoi.weights(self.model))
         return q
-
-
-class AffineHead(object):
-    """The affine layers that open g at a slice, folded out of the path (exact).
-
-    When g = g' o A with A(z) = W z + b affine (zero padding and the linear part of the
-    first convolution or dense layer above the slice: its activation belongs to g'),
-    the straight path from z' to z is mapped by A onto the straight path from
-    y' = A(z') to y = A(z), and the chain rule gives, for any quadrature rule,
-
-        sum_k w_k dQ/dz (z' + a_k (z - z')) = W^T [ sum_k w_k dQ'/dy (y' + a_k (y - y')) ],
-
-    where Q' is Q with the slice's activations replaced by g'. A runs once per
-    instance and W^T once per instance and refinement, instead of both once per path
-    point. At conv4_1 of VGG16 (A = conv4_2's padding and linear part, 3.7 GFLOP each
-    way) that is a third of every path point's arithmetic. The path is then
-    interpolated in y instead of z: the same points up to float rounding.
-
-    Args:
-        slice_variable: the slice's symbolic tensor z (``model.layers[i].input``).
-        layers: the chain of layers above it: zero paddings, then one ``Conv2D`` or
-            ``Dense`` layer whose pre-activation is y.
-    """
-
-    def __init__(self, slice_variable, layers):
-        self.variable = slice_variable
-        self.layers = list(layers)
-        self.last = self.layers[-1]
-        self._fns = None
-        self._partial = {}   # masked_outputs: "A" and one function per output tensor
-
-    @classmethod
-    def of(cls, model, layer):
-        """The head of the slice at ``layer`` (None: the input), or None when g does
-        not open with zero padding and a Conv2D or Dense layer (exact Keras classes,
-        so rewritten layers such as LRP rules are left alone), when the model is not
-        a chain there, or when it would not pay (y larger than z, e.g. conv1_1's 64
-        channels above the 3 of the pixels)."""
-        from keras.layers import Conv2D, Dense, ZeroPadding2D as KerasPad
-        import models as _models
-        pads = (KerasPad, _models.ZeroPadding2D)
-        layers = model.layers
-        start = 0 if layer is None else int(layer)
-        z = model.input if layer is None else layers[start].input
-        chain, prev = [], z
-        for L in layers[start:]:
-            if len(getattr(L, "_inbound_nodes", [])) != 1 or L.input is not prev:
-                return None
-            chain.append(L)
-            if type(L) in (Conv2D, Dense):
-                break
-            if type(L) not in pads:
-                return None
-            prev = L.output
-        else:
-            return None
-        if np.prod(K.int_shape(chain[-1].output)[1:]) > np.prod(K.int_shape(z)[1:]):
-            return None
-        return cls(z, chain)
-
-    def pre_activation(self, z):
-        """Symbolic y = A(z): the paddings, then the last layer without activation."""
-        t = z
-        for L in self.layers[:-1]:
-            t = L.call(t)
-        act, self.last.activation = self.last.activation, None
-        try:
-            return self.last.call(t)   # Keras' Conv2D/Dense.call skip a None activation
-        finally:
-            self.last.activation = act
-
-    def rewrite(self, Q):
-        """(y, Q'): a fresh variable y for the pre-activation and Q as a function of y
-        (None when Q reaches the slice by another route)."""
-        y = self.last.output.type("y")
-        Qy = theano.clone(Q, replace={self.last.output: self.last.activation(y)})
-        def free(v):   # an input a caller must feed (not a weight, not a constant)
-            return not isinstance(v, (theano.compile.SharedVariable, theano.gof.Constant))
-        below = set(filter(free, theano.gof.graph.inputs([self.variable])))
-        if any(v in below for v in theano.gof.graph.inputs([Qy])):
-            return None
-        return y, Qy
-
-    def masked_outputs(self, output, z, kept, batch_size=16):
-        """``output`` (a tensor above the head, e.g. ``model.output``) on the slice
-        activations ``z`` with every channel but ``kept`` set to 0, for a convolution
-        head: y = b + W[kept] * z[kept] costs |kept|/C of the full convolution (the
-        compressed models of Part IV keep a third of conv4_1 on average). None for a
-        dense head (its input channels are not the slice's).
-
-        Args:
-            output: the symbolic tensor to evaluate (compiled once per tensor).
-            z: slice activations (N, C, H, W).
-            kept: channel indices (may be empty).
-            batch_size: images per call.
-        """
-        from keras.layers import Conv2D
-        if type(self.last) is not Conv2D or self.last.data_format != "channels_first":
-            return None
-        partial, top = self._partial_functions(output)
-        kept = np.asarray(kept, dtype=np.int64)
-        kernel = K.get_value(self.last.kernel)[:, :, kept, :]
-        if len(kept) == 0:          # y = b: one zero channel with a zero kernel
-            z, kernel = z[:, :1] * 0, np.zeros(kernel.shape[:2] + (1,) + kernel.shape[3:],
-                                              kernel.dtype)
-        else:
-            z = z[:, kept]
-        return np.concatenate([top(partial(z[i:i + batch_size], kernel))
-                               for i in range(0, len(z), batch_size)])
-
-    def _partial_functions(self, output):
-        cache = self._partial
-        if "A" not in cache:
-            zk = self.variable.type("z_kept")
-            t = zk
-            for L in self.layers[:-1]:
-                t = L.call(t)
-            L = self.last
-            w = T.TensorType(K.dtype(L.kernel), (False,) * 4)("w_kept")
-            kh, kw, _, k = K.int_shape(L.kernel)
-            w._keras_shape = (kh, kw, None, k)   # else Keras evaluates the shape
-            pre = K.conv2d(t, w, strides=L.strides, padding=L.padding,
-                           data_format=L.data_format, dilation_rate=L.dilation_rate)
-            if L.use_bias:
-                pre = K.bias_add(pre, L.bias, data_format=L.data_format)
-            cache["A"] = theano.function([zk, w], pre, allow_input_downcast=True)
-        if output not in cache:
-            y, top = self.rewrite(output)
-            cache[output] = theano.function([y], top, allow_input_downcast=True)
-        return cache["A"], cache[output]
-
-    def functions(self):
-        """Compiled A(z) and W^T dy (with z for the shapes), once per head."""
-        if self._fns is None:
-            z = self.variable.type("z")
-            pre = self.pre_activation(z)
-            dy = pre.type("dy")
-            adjoint = T.grad(T.sum(pre * dy), z)
-            self._fns = (theano.function([z], pre, allow_input_downcast=True),
-                         theano.function([z, dy], adjoint, allow_input_downcast=True,
-                                         on_unused_input="ignore"))
-        return self._fns
 
 
 class ExplanationForLayer(object):
@@ -414,26 +274,30 @@ class ExplanationForLayer(object):
         return self._head
 
     # -- the two halves -----------------------------------------------------
-    def h(self, x, batch_size=16):
-        """z = h(x): the slice's activations for model inputs x (N, 3, H, W)."""
+    def h(self, x, images_per_call=16):
+        """z = h(x): the slice's activations for model inputs x (N, 3, H, W),
+        ``images_per_call`` at a time."""
         # BEGIN SOLUTION
         x = check_inputs(self.model, x)
         if self.layer is None:
             return x
         if self._h is None:
             self._h = theano.function([self.model.input], self.variable)
-        return np.concatenate([self._h(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+        step = images_per_call
+        return np.concatenate([self._h(x[i:i + step]) for i in range(0, len(x), step)])
         # END SOLUTION
 
-    def g(self, z, batch_size=16):
-        """Class scores g(z) for slice activations z (N, ...)."""
+    def g(self, z, images_per_call=16):
+        """Class scores g(z) for slice activations z (N, ...), ``images_per_call`` at a
+        time."""
         # BEGIN SOLUTION
         z = check_slice(self, z)
         if self._g is None:
             v = self.variable.type("z")
             self._g = theano.function([v], theano.clone(self.model.output,
                                                         replace={self.variable: v}))
-        return np.concatenate([self._g(z[i:i + batch_size]) for i in range(0, len(z), batch_size)])
+        step = images_per_call
+        return np.concatenate([self._g(z[i:i + step]) for i in range(0, len(z), step)])
         # END SOLUTION
 
     # -- quantities of interest ---------------------------------------------
@@ -543,7 +407,7 @@ class ExplanationForQuantity(object):
 
     def explain_class(self, instances, baseline=None, desc=None):
         """The class-level explanation: the mean of the per-instance explanations
-        over ``instances``, accumulated a group of ``method.batch_size`` images at a
+        over ``instances``, accumulated a group of ``method.per_call`` images at a
         time (memory does not grow with the number of images; h and the completeness
         check run once per group).
 
@@ -556,7 +420,7 @@ class ExplanationForQuantity(object):
         total = np.zeros(self.slice.shape, dtype=np.float64)
         deltas = []
         self._compile()
-        group = max(1, int(getattr(self.method, "batch_size", 1)))
+        group = max(1, int(getattr(self.method, "per_call", 1)))
         with progress(total=len(x), desc=desc or "explaining %s" % self.label,
                       unit="image") as bar:
             for i in range(0, len(x), group):

@@ -197,23 +197,23 @@ class CompressedModel:
     channels: np.ndarray
     mask: np.ndarray
 
-    def scores(self, z, batch_size=16):
+    def scores(self, z, images_per_call=16):
         """Compressed class scores g(m * z) for slice activations z (N, C, ...)."""
-        return masked_scores(self.slice, z, self.mask[None], batch_size)
+        return masked_scores(self.slice, z, self.mask[None], images_per_call)
 
-    def predict(self, z, batch_size=16):
+    def predict(self, z, images_per_call=16):
         """The arg-max class of the compressed scores (N,)."""
-        return np.argmax(self.scores(z, batch_size), axis=1)
+        return np.argmax(self.scores(z, images_per_call), axis=1)
 
-    def is_class(self, z, c, batch_size=16):
+    def is_class(self, z, c, images_per_call=16):
         """The binary classifier for c: True where c is the compressed arg-max."""
-        return self.predict(z, batch_size) == c
+        return self.predict(z, images_per_call) == c
 
 
-def masked_scores(explanation_slice, z, masks, batch_size=16):
+def masked_scores(explanation_slice, z, masks, masks_per_call=16):
     """Class scores g(m_i * z_i) of the model above the slice on masked activations.
 
-    With one 0/1 mask and a convolution opening g (:class:`Explanation.AffineHead`),
+    With one 0/1 mask and a convolution opening g (:class:`chain.affine_head.AffineHead`),
     that convolution reads only the kept channels (the same scores up to rounding,
     at |kept|/C of its cost).
 
@@ -226,7 +226,7 @@ def masked_scores(explanation_slice, z, masks, batch_size=16):
         explanation_slice: the slice (``for_layer(i)``); the mask acts on its channels.
         z: slice activations (N, C, ...).
         masks: channel masks (M, C), float (0/1 or any weights).
-        batch_size: rows per call of g.
+        masks_per_call: masked copies (rows m_i * z_i) per call of g.
     Returns:
         float32 scores (max(N, M), classes).
     """
@@ -244,15 +244,16 @@ def masked_scores(explanation_slice, z, masks, batch_size=16):
     if head is not None and len(m) == 1 and np.isin(m, (0.0, 1.0)).all():
         # one 0/1 mask: the head's convolution reads the kept channels only
         out = head.masked_outputs(explanation_slice.model.output, z,
-                                  np.flatnonzero(m[0]), batch_size)
+                                  np.flatnonzero(m[0]), masks_per_call)
         if out is not None:
             return out
     m = m.reshape(m.shape + (1,) * (z.ndim - 2))
     out = []
-    for i in range(0, n, batch_size):
-        zi = z[i:i + batch_size] if len(z) > 1 else z
-        mi = m[i:i + batch_size] if len(m) > 1 else m
-        out.append(explanation_slice.g(zi * mi, batch_size))
+    step = masks_per_call
+    for i in range(0, n, step):
+        zi = z[i:i + step] if len(z) > 1 else z
+        mi = m[i:i + step] if len(m) > 1 else m
+        out.append(explanation_slice.g(zi * mi, step))
     return np.concatenate(out)
     # END SOLUTION
 
@@ -272,10 +273,10 @@ def compress(explanation_slice, channels):
     # END SOLUTION
 
 
-def predict(explanation_slice, z, batch_size=16):
+def predict(explanation_slice, z, images_per_call=16):
     """The uncompressed model's arg-max class from slice activations: argmax g(z),
     which is the full model's prediction on the images z came from."""
-    return np.argmax(explanation_slice.g(z, batch_size), axis=1)
+    return np.argmax(explanation_slice.g(z, images_per_call), axis=1)
 
 
 # ---------------------------------------------------------------------------
@@ -357,9 +358,9 @@ class Grid:
                          kept=self.kept)
 
 
-def _cell(explanation_slice, z, is_c, c, channels, batch_size):
+def _cell(explanation_slice, z, is_c, c, channels, images_per_call):
     """(recall, precision) of the classifier that keeps ``channels``."""
-    pred = compress(explanation_slice, channels).is_class(z, c, batch_size)
+    pred = compress(explanation_slice, channels).is_class(z, c, images_per_call)
     return recall(pred, is_c), precision(pred, is_c)
 
 
@@ -380,7 +381,7 @@ def _grid_inputs(explanation_slice, z, labels, c, scores, tops, bottoms):
 
 def recall_grid(explanation_slice, z_heldout_all, labels, c, scores, tops=None,
                 bottoms=None, progress=True, bottom_scores=None, with_precision=True,
-                batch_size=16, name=None):
+                images_per_call=16, name=None):
     """Recall and precision of every (t, b) compression for class c (Figure 3).
 
     Args:
@@ -395,7 +396,7 @@ def recall_grid(explanation_slice, z_heldout_all, labels, c, scores, tops=None,
         bottom_scores: scores the bottom side ranks by (default ``scores``).
         with_precision: False evaluates the class-c images only (recall; the
             precision grid stays NaN), N / N_c times faster.
-        batch_size: images per call of g.
+        images_per_call: images per call of g.
         name: the class's name for the progress label (default: the slice's class
             names, else the index).
     Returns:
@@ -415,7 +416,7 @@ def recall_grid(explanation_slice, z_heldout_all, labels, c, scores, tops=None,
     for i, j in _progress(cells, desc="grid for %s" % label, unit="cell", disable=not progress):
         ch = kept_channels(s, tops[i], bottoms[j], bottom_scores)
         if ch.tobytes() not in done:
-            done[ch.tobytes()] = _cell(explanation_slice, z, is_c, c, ch, batch_size)
+            done[ch.tobytes()] = _cell(explanation_slice, z, is_c, c, ch, images_per_call)
         rec[i, j], p = done[ch.tobytes()]
         prec[i, j] = p if with_precision else np.nan
         kept[i, j] = len(ch)

@@ -274,7 +274,7 @@ def _start(out):
 def child_ig_ours(model, x, c, steps, wd):
     from AumannShapley import AumannShapley
     from Explanation import Explanation
-    method = AumannShapley(resolution=steps, batch_size=CHUNK)
+    method = AumannShapley(resolution=steps, points_per_call=CHUNK)
     q = Explanation(model, method).for_input().absolute(c)
     out = {}
     method.resolution = 2                        # warm-up (2 steps): compiles the gradient
@@ -309,7 +309,7 @@ def child_ig_captum(model, x, c, steps, wd):
 def child_layer_ours(model, x, c, steps, wd):
     from AumannShapley import AumannShapley
     from Explanation import Explanation
-    method = AumannShapley(resolution=steps, batch_size=CHUNK)
+    method = AumannShapley(resolution=steps, points_per_call=CHUNK)
     sl = Explanation(model, method).for_layer(CONV4_1)
     q = sl.absolute(c)
     zero = np.zeros((1,) + x.shape[1:], dtype=np.float32)

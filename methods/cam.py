@@ -122,7 +122,7 @@ def _explanation(model):
     """The cached ``Explanation`` of ``model`` whose method is the point DoI
     (resolution 1, influence): its slices' compiled h, g and gradients are reused
     across calls."""
-    return explanation_of(model, "cam", Point(ignore_difference_term=True, batch_size=16))
+    return explanation_of(model, "cam", Point(ignore_difference_term=True, images_per_call=16))
 
 
 def _slice(model, layer):
