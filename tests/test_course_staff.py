@@ -59,9 +59,9 @@ HOSTILE = [
     ("Explanation.py", "    scores = neuron_scores(attribution, by)\n",
      "    while True:\n        pass\n", "q5_2_top_neurons"),
     # prints garbage: 200 MB on stdout, past the sandbox's file-size limit
-    ("compression.py", "    p, t = _check_binary(pred_is_c, is_c)\n    return float(np.sum(p & t) / t.sum())",
+    ("compression.py", "    p, t = check_binary(pred_is_c, is_c)\n    return float(np.sum(p & t) / t.sum())",
      "    import sys as _s\n    _s.stdout.write('\\x00{\"score\": 47}\\x1b[2J' * 10 ** 7)\n"
-     "    p, t = _check_binary(pred_is_c, is_c)\n    return float(np.sum(p & t) / t.sum())",
+     "    p, t = check_binary(pred_is_c, is_c)\n    return float(np.sum(p & t) / t.sum())",
      "q7_recall_precision"),
     # crashes: a segmentation fault in compress (a real one: the sandbox's process is the
     # init of its PID namespace, which ignores a SIGSEGV sent by kill)
