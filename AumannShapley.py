@@ -33,9 +33,8 @@ rules that nest reuse the points already evaluated (:func:`refinement`).
 import hw3_env  # noqa: F401  (must come before theano)
 
 import numpy as np
-import theano
-import theano.tensor as T
-
+from chain.checks import check_instances
+from chain.doi import DoI
 from notebook_tools.progress import progress as _progress
 
 #: The quadrature rules of :func:`quadrature`, Captum's names where Captum has them.
@@ -139,7 +138,7 @@ def refinement(method, m):
     return new_m, alphas[~on_coarse], weights[~on_coarse], float(scale.mean())
 
 
-class AumannShapley(object):
+class AumannShapley(DoI):
     """The linear distribution of interest, evaluated by a quadrature rule.
 
     Args:
@@ -149,7 +148,7 @@ class AumannShapley(object):
             False the attribution (average gradient times (instance - baseline)).
         baseline: the path's start z' in the slice's own space, broadcastable to
             one instance; None means zeros.
-        batch_size: how many path points (over all instances) go through the
+        points_per_call: how many path points (over all instances) go through the
             gradient function at once. The result does not depend on it.
         method: the quadrature rule (:func:`quadrature`): ``riemann_right`` (default,
             IG's eq. 3), ``riemann_left``, ``riemann_middle``, ``trapezoid``,
@@ -166,17 +165,13 @@ class AumannShapley(object):
     """
 
     def __init__(self, resolution=50, ignore_difference_term=False, baseline=None,
-                 batch_size=10, method="riemann_right", tolerance=None,
+                 points_per_call=10, method="riemann_right", tolerance=None,
                  max_resolution=None):
         if int(resolution) < 1:
             raise ValueError("resolution must be >= 1 (number of Riemann steps), got %r"
                              % (resolution,))
-        if int(batch_size) < 1:
-            raise ValueError("batch_size must be >= 1, got %r" % (batch_size,))
+        super().__init__(ignore_difference_term, baseline, "points_per_call", points_per_call)
         self.resolution = int(resolution)
-        self.ignore_difference_term = bool(ignore_difference_term)
-        self.baseline = baseline
-        self.batch_size = int(batch_size)
         self.method = _check_rule(method)
         if tolerance is not None and not float(tolerance) > 0:
             raise ValueError("tolerance is a relative completeness gap > 0 (e.g. 0.01 for "
@@ -186,82 +181,11 @@ class AumannShapley(object):
             raise ValueError("max_resolution (%r) must be >= resolution (%d)"
                              % (max_resolution, self.resolution))
         self.max_resolution = None if max_resolution is None else int(max_resolution)
-        self._compiled = {}
-        self._fns = None
-        self._dtype = theano.config.floatX
-        self.last_delta = None
         self.last_relative_gap = None
         self.last_resolution = None
         self.last_points = None
 
-    # -- compilation --------------------------------------------------------
-    def compile(self, Q, inpt, head=None):
-        """Build the gradient of Q with respect to the slice variable, once.
-
-        Args:
-            Q: symbolic vector (batch,): the quantity of interest per instance.
-            inpt: the symbolic slice variable z that Q depends on (a graph input
-                such as ``model.input`` or an internal tensor such as
-                ``model.layers[19].input``). It is replaced by a fresh input
-                variable, so the part of the network below the slice never runs.
-            head: an :class:`Explanation.AffineHead` of the slice, or None. With a
-                head, the path is evaluated past its affine layers (``A`` and its
-                transpose once per instance, not per point); ``gradient`` and
-                ``quantity`` still take and return points of the slice.
-        Returns:
-            self. Compiling the same (Q, inpt, head) again reuses the compiled functions.
-        """
-        key = (Q, inpt, head)
-        if key not in self._compiled:
-            rewritten = head.rewrite(Q) if head is not None else None
-            if rewritten is None:
-                z = inpt.type("z")
-                Qz = theano.clone(Q, replace={inpt: z})
-                grad = T.grad(Qz.sum(), z)
-                entry = (theano.function([z], grad, allow_input_downcast=True),
-                         theano.function([z], Qz, allow_input_downcast=True),
-                         z.dtype, None)
-            else:
-                y, Qy = rewritten
-                fgy = theano.function([y], T.grad(Qy.sum(), y), allow_input_downcast=True)
-                fqy = theano.function([y], Qy, allow_input_downcast=True)
-                fwd, adj = head.functions()
-                entry = (lambda z: adj(z, fgy(fwd(z))), lambda z: fqy(fwd(z)),
-                         inpt.dtype, (fwd, fgy, adj))
-            self._compiled[key] = entry
-        self._fns = self._compiled[key]
-        self._dtype = self._fns[2]
-        return self
-
-    def _require_compiled(self):
-        if self._fns is None:
-            raise RuntimeError("call compile(Q, inpt) before get_attributions()")
-        return self._fns
-
-    def gradient(self, z):
-        """dQ/dz at a batch of points z (no path, no chunking)."""
-        fns = self._require_compiled()
-        return fns[0](np.asarray(z, dtype=self._dtype))
-
-    def quantity(self, z):
-        """Q at a batch of points z."""
-        fns = self._require_compiled()
-        return fns[1](np.asarray(z, dtype=self._dtype))
-
     # -- evaluation ---------------------------------------------------------
-    def _baseline_for(self, instances, baseline):
-        base = self.baseline if baseline is None else baseline
-        if base is None:
-            return np.zeros(instances.shape[1:], dtype=instances.dtype)
-        base = np.asarray(base, dtype=instances.dtype)
-        if base.shape == instances.shape:
-            return base
-        try:
-            return np.broadcast_to(base, instances.shape[1:]).astype(instances.dtype)
-        except ValueError:
-            raise ValueError("baseline of shape %r does not broadcast to one instance of "
-                             "shape %r" % (base.shape, instances.shape[1:]))
-
     def _weighted_sums(self, instances, base, alphas, weights, rows=None, progress=False):
         """sum_k w_k dQ/dz(z' + a_k (z - z')) for the instances ``rows`` (all by
         default), in float64. With an affine head (:meth:`compile`) the path runs in
@@ -272,24 +196,23 @@ class AumannShapley(object):
         per_instance_base = base.shape == instances.shape
         x = instances[rows]
         b = base[rows] if per_instance_base else base
-        head = fns[3] if len(fns) > 3 else None
+        head = fns.head
         if head is None:
-            return self._path_sums(fns[0], x, b, alphas, weights, progress)
-        fwd, fgy, adj = head
-        y = self._batched(fwd, x)
-        yb = self._batched(fwd, b) if per_instance_base else fwd(b[None])[0]
-        sums_y = self._path_sums(fgy, y, yb, alphas, weights, progress)
-        return self._batched(adj, x, sums_y.astype(x.dtype)).astype(np.float64)
+            return self._path_sums(fns.gradient, x, b, alphas, weights, progress)
+        y = self._batched(head.forward, x)
+        yb = self._batched(head.forward, b) if per_instance_base else head.forward(b[None])[0]
+        sums_y = self._path_sums(head.gradient, y, yb, alphas, weights, progress)
+        return self._batched(head.adjoint, x, sums_y.astype(x.dtype)).astype(np.float64)
         # END SOLUTION
 
     def _batched(self, fn, *arrays):
-        """fn over ``batch_size`` rows of the arrays at a time, concatenated."""
-        n, step = len(arrays[0]), self.batch_size
+        """fn over ``points_per_call`` rows of the arrays at a time, concatenated."""
+        n, step = len(arrays[0]), self.points_per_call
         return np.concatenate([fn(*(a[i:i + step] for a in arrays)) for i in range(0, n, step)])
 
     def _path_sums(self, fgrad, instances, base, alphas, weights, progress=False):
         """sum_k w_k fgrad(z' + a_k (z - z')) per instance, in float64, streaming
-        (instance, point) pairs through ``fgrad`` ``batch_size`` at a time. Equal
+        (instance, point) pairs through ``fgrad`` ``points_per_call`` at a time. Equal
         weights are applied once at the end (the plain Riemann sum, as before the
         rules existed)."""
         # BEGIN SOLUTION
@@ -298,11 +221,11 @@ class AumannShapley(object):
         uniform = bool(np.all(weights == weights[0]))
         a_cast = alphas.astype(instances.dtype)
         pairs = [(r, k) for r in range(len(instances)) for k in range(len(alphas))]
-        chunks = range(0, len(pairs), self.batch_size)
+        chunks = range(0, len(pairs), self.points_per_call)
         shape = (-1,) + (1,) * (instances.ndim - 1)
         for start in _progress(chunks, desc="path gradients", unit="chunk",
                                disable=not progress, summary=False):
-            chunk = pairs[start:start + self.batch_size]
+            chunk = pairs[start:start + self.points_per_call]
             r = np.array([i for i, _ in chunk])
             ks = [k for _, k in chunk]
             a = a_cast[ks].reshape(shape)
@@ -328,14 +251,14 @@ class AumannShapley(object):
         ((1/m) sum_{k=1..m} dQ/dz(z' + k/m (z - z')) for the default right Riemann sum).
 
         Points of all instances are streamed through the gradient function in chunks
-        of ``batch_size``; per-instance sums are accumulated in float64.
+        of ``points_per_call``; per-instance sums are accumulated in float64.
 
         Returns:
             (average gradient like ``instances``, the baseline used).
         """
         # BEGIN SOLUTION
         self._require_compiled()
-        instances = _check_instances(instances, self._dtype)
+        instances = check_instances(instances, self._dtype)
         base = self._baseline_for(instances, baseline)
         alphas, weights = quadrature(self.method, self.resolution)
         sums = self._weighted_sums(instances, base, alphas, weights, progress=progress)
@@ -383,7 +306,7 @@ class AumannShapley(object):
         tolerance or the resolution reaches the cap (:func:`refinement`)."""
         # BEGIN SOLUTION
         self._require_compiled()
-        x = _check_instances(instances, self._dtype)
+        x = check_instances(instances, self._dtype)
         base = self._baseline_for(x, baseline)
         n = len(x)
         cap = self.max_resolution or 16 * self.resolution
@@ -416,18 +339,6 @@ class AumannShapley(object):
         return result
         # END SOLUTION
 
-    def _quantity_change(self, instances, base):
-        """Q(z) - Q(z') per instance, in float64 (one batched call)."""
-        base = base if base.shape == instances.shape else base[None]
-        both = self.quantity(np.concatenate([instances, base]))
-        q, qb = both[:len(instances)], both[len(instances):]
-        return q.astype(np.float64) - qb.astype(np.float64)
-
-    def completeness_gap(self, attribution, instances, base):
-        """sum_j attribution_j - (Q(z) - Q(z')) per instance."""
-        total = attribution.reshape(len(attribution), -1).sum(axis=1, dtype=np.float64)
-        return (total - self._quantity_change(instances, base)).astype(np.float64)
-
 
 def _relative(gap, dq):
     gap, dq = np.abs(gap), np.abs(dq)
@@ -435,15 +346,3 @@ def _relative(gap, dq):
         return np.where(dq > 0, gap / np.where(dq > 0, dq, 1.0),
                         np.where(gap > 0, np.inf, 0.0))
 
-
-def _check_instances(instances, dtype=None):
-    x = np.asarray(instances)
-    if x.ndim < 2 or len(x) == 0:
-        raise ValueError("instances must be a non-empty batch (N, ...), got shape %r"
-                         % (x.shape,))
-    if not np.issubdtype(x.dtype, np.number):
-        raise ValueError("instances must be numeric, got dtype %s" % x.dtype)
-    x = x.astype(dtype or theano.config.floatX, copy=False)
-    if not np.isfinite(x).all():
-        raise ValueError("instances hold NaN or infinite values")
-    return x

@@ -32,7 +32,9 @@ from typing import Optional
 import numpy as np
 import theano
 import theano.tensor as T
-from AumannShapley import AumannShapley, _check_instances
+from AumannShapley import AumannShapley
+from chain.affine_head import AffineHead
+from chain.checks import check_class, check_inputs, check_layer, check_slice
 from notebook_tools.progress import progress
 
 K = hw3_env.setup()
@@ -89,19 +91,11 @@ def _n_classes(model):
     return int(model.output_shape[-1])
 
 
-def _class_label(class_names, c):
+def class_label(class_names, c):
     """The name of class c, or its index when there are no names."""
     if class_names is not None and 0 <= int(c) < len(class_names):
         return str(class_names[int(c)])
     return str(int(c))
-
-
-def _check_class(model, c):
-    n = _n_classes(model)
-    if not isinstance(c, (int, np.integer)) or not 0 <= int(c) < n:
-        raise ValueError("class index %r is outside the model's output: use an int in "
-                         "0..%d" % (c, n - 1))
-    return int(c)
 
 
 class ClassQoI(LinearQoI):
@@ -119,7 +113,7 @@ class ClassQoI(LinearQoI):
     def weights(self, model):
         # BEGIN SOLUTION
         w = np.zeros(_n_classes(model), dtype=np.float32)
-        w[_check_class(model, self.c)] = 1.0
+        w[check_class(model, self.c)] = 1.0
         return w
         # END SOLUTION
 
@@ -127,7 +121,7 @@ class ClassQoI(LinearQoI):
         return "s_%d" % self.c
 
     def describe(self, class_names=None):
-        return "s_%s" % _class_label(class_names, self.c)
+        return "s_%s" % class_label(class_names, self.c)
 
 
 class ComparativeQoI(ClassQoI):
@@ -139,8 +133,8 @@ class ComparativeQoI(ClassQoI):
     def weights(self, model):
         # BEGIN SOLUTION
         w = np.zeros(_n_classes(model), dtype=np.float32)
-        w[_check_class(model, self.c1)] += 1.0
-        w[_check_class(model, self.c2)] -= 1.0
+        w[check_class(model, self.c1)] += 1.0
+        w[check_class(model, self.c2)] -= 1.0
         return w
         # END SOLUTION
 
@@ -148,8 +142,8 @@ class ComparativeQoI(ClassQoI):
         return "s_%d - s_%d" % (self.c1, self.c2)
 
     def describe(self, class_names=None):
-        return "s_%s - s_%s" % (_class_label(class_names, self.c1),
-                                _class_label(class_names, self.c2))
+        return "s_%s - s_%s" % (class_label(class_names, self.c1),
+                                class_label(class_names, self.c2))
 
 
 class ChannelQoI(LinearQoI):
@@ -161,7 +155,7 @@ class ChannelQoI(LinearQoI):
         self.channels = np.atleast_1d(np.asarray(channels, dtype=int))
 
     def target(self, model):
-        _check_layer(model, self.layer)
+        check_layer(model, self.layer)
         return model.layers[self.layer].input
 
     def target_key(self):
@@ -181,14 +175,6 @@ class ChannelQoI(LinearQoI):
 
     def __str__(self):
         return "sum of layer %d channels %s" % (self.layer, self.channels.tolist())
-
-
-def _check_layer(model, layer):
-    n = len(model.layers)
-    if not isinstance(layer, (int, np.integer)) or not 0 <= int(layer) < n:
-        raise ValueError("layer index %r is out of range: the model has layers 0..%d"
-                         % (layer, n - 1))
-    return int(layer)
 
 
 # ---------------------------------------------------------------------------
@@ -220,7 +206,7 @@ class Explanation(object):
 
     def for_layer(self, layer):
         """The slice at ``layer``: z = model.layers[layer].input."""
-        return self._slice(_check_layer(self.model, layer))
+        return self._slice(check_layer(self.model, layer))
 
     def for_input(self):
         """The trivial slice z = x: attributions to the input pixels (IG)."""
@@ -235,7 +221,8 @@ class Explanation(object):
         one model compile each (Q, slice) once.
 
         Args:
-            attribution_method: a DoI (``AumannShapley`` or a subclass).
+            attribution_method: a DoI (:class:`chain.doi.DoI`: ``AumannShapley``,
+                ``Point``, ``Gaussian``, ``LRPRelevance``).
         Returns:
             self, now explaining with ``attribution_method``.
         """
@@ -260,148 +247,6 @@ class Explanation(object):
         q, w = self._linear[key]
         w.set_value(qoi.weights(self.model))
         return q
-
-
-class AffineHead(object):
-    """The affine layers that open g at a slice, folded out of the path (exact).
-
-    When g = g' o A with A(z) = W z + b affine (zero padding and the linear part of the
-    first convolution or dense layer above the slice: its activation belongs to g'),
-    the straight path from z' to z is mapped by A onto the straight path from
-    y' = A(z') to y = A(z), and the chain rule gives, for any quadrature rule,
-
-        sum_k w_k dQ/dz (z' + a_k (z - z')) = W^T [ sum_k w_k dQ'/dy (y' + a_k (y - y')) ],
-
-    where Q' is Q with the slice's activations replaced by g'. A runs once per
-    instance and W^T once per instance and refinement, instead of both once per path
-    point. At conv4_1 of VGG16 (A = conv4_2's padding and linear part, 3.7 GFLOP each
-    way) that is a third of every path point's arithmetic. The path is then
-    interpolated in y instead of z: the same points up to float rounding.
-
-    Args:
-        slice_variable: the slice's symbolic tensor z (``model.layers[i].input``).
-        layers: the chain of layers above it: zero paddings, then one ``Conv2D`` or
-            ``Dense`` layer whose pre-activation is y.
-    """
-
-    def __init__(self, slice_variable, layers):
-        self.variable = slice_variable
-        self.layers = list(layers)
-        self.last = self.layers[-1]
-        self._fns = None
-        self._partial = {}   # masked_outputs: "A" and one function per output tensor
-
-    @classmethod
-    def of(cls, model, layer):
-        """The head of the slice at ``layer`` (None: the input), or None when g does
-        not open with zero padding and a Conv2D or Dense layer (exact Keras classes,
-        so rewritten layers such as LRP rules are left alone), when the model is not
-        a chain there, or when it would not pay (y larger than z, e.g. conv1_1's 64
-        channels above the 3 of the pixels)."""
-        from keras.layers import Conv2D, Dense, ZeroPadding2D as KerasPad
-        import models as _models
-        pads = (KerasPad, _models.ZeroPadding2D)
-        layers = model.layers
-        start = 0 if layer is None else int(layer)
-        z = model.input if layer is None else layers[start].input
-        chain, prev = [], z
-        for L in layers[start:]:
-            if len(getattr(L, "_inbound_nodes", [])) != 1 or L.input is not prev:
-                return None
-            chain.append(L)
-            if type(L) in (Conv2D, Dense):
-                break
-            if type(L) not in pads:
-                return None
-            prev = L.output
-        else:
-            return None
-        if np.prod(K.int_shape(chain[-1].output)[1:]) > np.prod(K.int_shape(z)[1:]):
-            return None
-        return cls(z, chain)
-
-    def pre_activation(self, z):
-        """Symbolic y = A(z): the paddings, then the last layer without activation."""
-        t = z
-        for L in self.layers[:-1]:
-            t = L.call(t)
-        act, self.last.activation = self.last.activation, None
-        try:
-            return self.last.call(t)   # Keras' Conv2D/Dense.call skip a None activation
-        finally:
-            self.last.activation = act
-
-    def rewrite(self, Q):
-        """(y, Q'): a fresh variable y for the pre-activation and Q as a function of y
-        (None when Q reaches the slice by another route)."""
-        y = self.last.output.type("y")
-        Qy = theano.clone(Q, replace={self.last.output: self.last.activation(y)})
-        def free(v):   # an input a caller must feed (not a weight, not a constant)
-            return not isinstance(v, (theano.compile.SharedVariable, theano.gof.Constant))
-        below = set(filter(free, theano.gof.graph.inputs([self.variable])))
-        if any(v in below for v in theano.gof.graph.inputs([Qy])):
-            return None
-        return y, Qy
-
-    def masked_outputs(self, output, z, kept, batch_size=16):
-        """``output`` (a tensor above the head, e.g. ``model.output``) on the slice
-        activations ``z`` with every channel but ``kept`` set to 0, for a convolution
-        head: y = b + W[kept] * z[kept] costs |kept|/C of the full convolution (the
-        compressed models of Part IV keep a third of conv4_1 on average). None for a
-        dense head (its input channels are not the slice's).
-
-        Args:
-            output: the symbolic tensor to evaluate (compiled once per tensor).
-            z: slice activations (N, C, H, W).
-            kept: channel indices (may be empty).
-            batch_size: images per call.
-        """
-        from keras.layers import Conv2D
-        if type(self.last) is not Conv2D or self.last.data_format != "channels_first":
-            return None
-        partial, top = self._partial_functions(output)
-        kept = np.asarray(kept, dtype=np.int64)
-        kernel = K.get_value(self.last.kernel)[:, :, kept, :]
-        if len(kept) == 0:          # y = b: one zero channel with a zero kernel
-            z, kernel = z[:, :1] * 0, np.zeros(kernel.shape[:2] + (1,) + kernel.shape[3:],
-                                              kernel.dtype)
-        else:
-            z = z[:, kept]
-        return np.concatenate([top(partial(z[i:i + batch_size], kernel))
-                               for i in range(0, len(z), batch_size)])
-
-    def _partial_functions(self, output):
-        cache = self._partial
-        if "A" not in cache:
-            zk = self.variable.type("z_kept")
-            t = zk
-            for L in self.layers[:-1]:
-                t = L.call(t)
-            L = self.last
-            w = T.TensorType(K.dtype(L.kernel), (False,) * 4)("w_kept")
-            kh, kw, _, k = K.int_shape(L.kernel)
-            w._keras_shape = (kh, kw, None, k)   # else Keras evaluates the shape
-            pre = K.conv2d(t, w, strides=L.strides, padding=L.padding,
-                           data_format=L.data_format, dilation_rate=L.dilation_rate)
-            if L.use_bias:
-                pre = K.bias_add(pre, L.bias, data_format=L.data_format)
-            cache["A"] = theano.function([zk, w], pre, allow_input_downcast=True)
-        if output not in cache:
-            y, top = self.rewrite(output)
-            cache[output] = theano.function([y], top, allow_input_downcast=True)
-        return cache["A"], cache[output]
-
-    def functions(self):
-        """Compiled A(z) and W^T dy (with z for the shapes), once per head."""
-        if self._fns is None:
-            z = self.variable.type("z")
-            pre = self.pre_activation(z)
-            dy = pre.type("dy")
-            adjoint = T.grad(T.sum(pre * dy), z)
-            self._fns = (theano.function([z], pre, allow_input_downcast=True),
-                         theano.function([z, dy], adjoint, allow_input_downcast=True,
-                                         on_unused_input="ignore"))
-        return self._fns
 
 
 class ExplanationForLayer(object):
@@ -429,26 +274,30 @@ class ExplanationForLayer(object):
         return self._head
 
     # -- the two halves -----------------------------------------------------
-    def h(self, x, batch_size=16):
-        """z = h(x): the slice's activations for model inputs x (N, 3, H, W)."""
+    def h(self, x, images_per_call=16):
+        """z = h(x): the slice's activations for model inputs x (N, 3, H, W),
+        ``images_per_call`` at a time."""
         # BEGIN SOLUTION
-        x = _check_inputs(self.model, x)
+        x = check_inputs(self.model, x)
         if self.layer is None:
             return x
         if self._h is None:
             self._h = theano.function([self.model.input], self.variable)
-        return np.concatenate([self._h(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+        step = images_per_call
+        return np.concatenate([self._h(x[i:i + step]) for i in range(0, len(x), step)])
         # END SOLUTION
 
-    def g(self, z, batch_size=16):
-        """Class scores g(z) for slice activations z (N, ...)."""
+    def g(self, z, images_per_call=16):
+        """Class scores g(z) for slice activations z (N, ...), ``images_per_call`` at a
+        time."""
         # BEGIN SOLUTION
-        z = _check_slice(self, z)
+        z = check_slice(self, z)
         if self._g is None:
             v = self.variable.type("z")
             self._g = theano.function([v], theano.clone(self.model.output,
                                                         replace={self.variable: v}))
-        return np.concatenate([self._g(z[i:i + batch_size]) for i in range(0, len(z), batch_size)])
+        step = images_per_call
+        return np.concatenate([self._g(z[i:i + step]) for i in range(0, len(z), step)])
         # END SOLUTION
 
     # -- quantities of interest ---------------------------------------------
@@ -460,22 +309,22 @@ class ExplanationForLayer(object):
     def absolute(self, c):
         """Q = s_c, the score of class c (handout 5.1)."""
         # BEGIN SOLUTION
-        _check_class(self.model, c)
+        check_class(self.model, c)
         return self.for_quantity(ClassQoI(c))
         # END SOLUTION
 
     def comparative(self, c1, c2):
         """Q = s_c1 - s_c2 (handout 6.1)."""
         # BEGIN SOLUTION
-        _check_class(self.model, c1)
-        _check_class(self.model, c2)
+        check_class(self.model, c1)
+        check_class(self.model, c2)
         return self.for_quantity(ComparativeQoI(c1, c2))
         # END SOLUTION
 
     def for_neurons(self, layer, channels):
         """Q = summed activation of ``channels`` at ``model.layers[layer].input``:
         explains internal neurons in terms of this slice (handout 3.3)."""
-        _check_layer(self.model, layer)
+        check_layer(self.model, layer)
         if self.layer is not None and layer <= self.layer:
             raise ValueError("the neurons' layer (%d) must lie above the slice (layer %d)"
                              % (layer, self.layer))
@@ -531,7 +380,7 @@ class ExplanationForQuantity(object):
             completeness gaps.
         """
         # BEGIN SOLUTION
-        x = _check_inputs(self.slice.model, instances)
+        x = check_inputs(self.slice.model, instances)
         z = self.slice.h(x)
         self._compile()
         attr, delta = self.method.get_attributions(z, baseline=baseline,
@@ -550,7 +399,7 @@ class ExplanationForQuantity(object):
         Returns:
             ExplanationData with attribution like z, instance None, and the gaps.
         """
-        z = _check_slice(self.slice, z)
+        z = check_slice(self.slice, z)
         self._compile()
         attr, delta = self.method.get_attributions(z, baseline=baseline,
                                                    return_convergence_delta=True)
@@ -558,7 +407,7 @@ class ExplanationForQuantity(object):
 
     def explain_class(self, instances, baseline=None, desc=None):
         """The class-level explanation: the mean of the per-instance explanations
-        over ``instances``, accumulated a group of ``method.batch_size`` images at a
+        over ``instances``, accumulated a group of ``method.per_call`` images at a
         time (memory does not grow with the number of images; h and the completeness
         check run once per group).
 
@@ -567,11 +416,11 @@ class ExplanationForQuantity(object):
             the completeness gap of every instance.
         """
         # BEGIN SOLUTION
-        x = _check_inputs(self.slice.model, instances)
+        x = check_inputs(self.slice.model, instances)
         total = np.zeros(self.slice.shape, dtype=np.float64)
         deltas = []
         self._compile()
-        group = max(1, int(getattr(self.method, "batch_size", 1)))
+        group = max(1, int(getattr(self.method, "per_call", 1)))
         with progress(total=len(x), desc=desc or "explaining %s" % self.label,
                       unit="image") as bar:
             for i in range(0, len(x), group):
@@ -606,26 +455,6 @@ def explanation_of(model, key="default", method=None):
     if key not in cache:
         cache[key] = Explanation(model)
     return cache[key] if method is None else cache[key].using(method)
-
-
-def _check_inputs(model, x):
-    x = np.asarray(x)
-    expected = tuple(model.input_shape[1:])
-    if x.shape == expected:
-        x = x[None]
-    if x.ndim != len(expected) + 1 or tuple(x.shape[1:]) != expected:
-        raise ValueError("instances must have shape (N,) + %r (preprocessed model inputs), "
-                         "got %r; use models.preprocess(images, size=%d)"
-                         % (expected, x.shape, expected[-1]))
-    return _check_instances(x)
-
-
-def _check_slice(slice_, z):
-    z = np.asarray(z)
-    if z.ndim != len(slice_.shape) + 1 or tuple(z.shape[1:]) != slice_.shape:
-        raise ValueError("slice activations must have shape (N,) + %r, got %r"
-                         % (slice_.shape, z.shape))
-    return _check_instances(z)
 
 
 # ---------------------------------------------------------------------------

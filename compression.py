@@ -63,7 +63,9 @@ from typing import Dict, List
 import numpy as np
 from notebook_tools.progress import progress as _progress
 
-from Explanation import _check_slice, _class_label, neuron_scores, top_neurons
+from chain.checks import (check_binary, check_classes, check_class, check_count, check_counts,
+                          check_scores, check_slice, check_targets)
+from Explanation import class_label, neuron_scores, top_neurons
 
 K = hw3_env.setup()
 
@@ -118,32 +120,13 @@ def class_influence(explanation_slice, x_influence, c, by="max", baseline=None,
         raise ValueError("by must be one of %s, got %r" % (list(BY), by))
     data = explanation_slice.absolute(c).explain_class(
         x_influence, baseline=baseline,
-        desc="attribution to %s" % (name or _class_label(_names(explanation_slice), c)))
+        desc="attribution to %s" % (name or class_label(_names(explanation_slice), c)))
     return channel_scores(data.attribution, by), data
 
 
 # ---------------------------------------------------------------------------
 # 2. Selection
 # ---------------------------------------------------------------------------
-def _check_scores(scores, name="scores"):
-    s = np.asarray(scores)
-    if s.ndim != 1 or len(s) == 0 or not np.issubdtype(s.dtype, np.number):
-        raise ValueError("%s must be a non-empty 1-D array of channel scores, got shape %r "
-                         "and dtype %s" % (name, s.shape, s.dtype))
-    s = s.astype(np.float64)
-    if not np.isfinite(s).all():
-        raise ValueError("%s hold NaN or infinite values" % name)
-    return s
-
-
-def _check_count(name, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
-            or value < 0:
-        raise ValueError("%s must be a non-negative int (a number of channels), got %r"
-                         % (name, value))
-    return int(value)
-
-
 def select_channels(scores, top, bottom, bottom_scores=None):
     """The top and bottom channels, each in rank order.
 
@@ -157,13 +140,13 @@ def select_channels(scores, top, bottom, bottom_scores=None):
         lower index. They are disjoint: the bottom side is chosen among the channels
         the top side left, so t is clipped to C and b to C - t.
     """
-    s = _check_scores(scores)
-    sb = s if bottom_scores is None else _check_scores(bottom_scores, "bottom_scores")
+    s = check_scores(scores)
+    sb = s if bottom_scores is None else check_scores(bottom_scores, "bottom_scores")
     if len(sb) != len(s):
         raise ValueError("bottom_scores has %d entries, scores %d; both need one per "
                          "channel" % (len(sb), len(s)))
-    t = min(_check_count("top", top), len(s))
-    b = min(_check_count("bottom", bottom), len(s) - t)
+    t = min(check_count("top", top), len(s))
+    b = min(check_count("bottom", bottom), len(s) - t)
     top_idx = top_neurons(s, k=t)[0] if t else np.zeros(0, dtype=np.int64)
     rest = np.setdiff1d(np.arange(len(s)), top_idx)     # sorted: ties stay by index
     bottom_idx = rest[top_neurons(sb[rest], k=b, largest=False)[0]] if b \
@@ -214,23 +197,23 @@ class CompressedModel:
     channels: np.ndarray
     mask: np.ndarray
 
-    def scores(self, z, batch_size=16):
+    def scores(self, z, images_per_call=16):
         """Compressed class scores g(m * z) for slice activations z (N, C, ...)."""
-        return masked_scores(self.slice, z, self.mask[None], batch_size)
+        return masked_scores(self.slice, z, self.mask[None], images_per_call)
 
-    def predict(self, z, batch_size=16):
+    def predict(self, z, images_per_call=16):
         """The arg-max class of the compressed scores (N,)."""
-        return np.argmax(self.scores(z, batch_size), axis=1)
+        return np.argmax(self.scores(z, images_per_call), axis=1)
 
-    def is_class(self, z, c, batch_size=16):
+    def is_class(self, z, c, images_per_call=16):
         """The binary classifier for c: True where c is the compressed arg-max."""
-        return self.predict(z, batch_size) == c
+        return self.predict(z, images_per_call) == c
 
 
-def masked_scores(explanation_slice, z, masks, batch_size=16):
+def masked_scores(explanation_slice, z, masks, masks_per_call=16):
     """Class scores g(m_i * z_i) of the model above the slice on masked activations.
 
-    With one 0/1 mask and a convolution opening g (:class:`Explanation.AffineHead`),
+    With one 0/1 mask and a convolution opening g (:class:`chain.affine_head.AffineHead`),
     that convolution reads only the kept channels (the same scores up to rounding,
     at |kept|/C of its cost).
 
@@ -243,12 +226,12 @@ def masked_scores(explanation_slice, z, masks, batch_size=16):
         explanation_slice: the slice (``for_layer(i)``); the mask acts on its channels.
         z: slice activations (N, C, ...).
         masks: channel masks (M, C), float (0/1 or any weights).
-        batch_size: rows per call of g.
+        masks_per_call: masked copies (rows m_i * z_i) per call of g.
     Returns:
         float32 scores (max(N, M), classes).
     """
     # BEGIN SOLUTION
-    z = _check_slice(explanation_slice, z)
+    z = check_slice(explanation_slice, z)
     m = np.asarray(masks, dtype=np.float32)
     if m.ndim != 2 or m.shape[1] != z.shape[1]:
         raise ValueError("masks must be (M, %d), one weight per slice channel, got %r"
@@ -261,15 +244,16 @@ def masked_scores(explanation_slice, z, masks, batch_size=16):
     if head is not None and len(m) == 1 and np.isin(m, (0.0, 1.0)).all():
         # one 0/1 mask: the head's convolution reads the kept channels only
         out = head.masked_outputs(explanation_slice.model.output, z,
-                                  np.flatnonzero(m[0]), batch_size)
+                                  np.flatnonzero(m[0]), masks_per_call)
         if out is not None:
             return out
     m = m.reshape(m.shape + (1,) * (z.ndim - 2))
     out = []
-    for i in range(0, n, batch_size):
-        zi = z[i:i + batch_size] if len(z) > 1 else z
-        mi = m[i:i + batch_size] if len(m) > 1 else m
-        out.append(explanation_slice.g(zi * mi, batch_size))
+    step = masks_per_call
+    for i in range(0, n, step):
+        zi = z[i:i + step] if len(z) > 1 else z
+        mi = m[i:i + step] if len(m) > 1 else m
+        out.append(explanation_slice.g(zi * mi, step))
     return np.concatenate(out)
     # END SOLUTION
 
@@ -289,28 +273,15 @@ def compress(explanation_slice, channels):
     # END SOLUTION
 
 
-def predict(explanation_slice, z, batch_size=16):
+def predict(explanation_slice, z, images_per_call=16):
     """The uncompressed model's arg-max class from slice activations: argmax g(z),
     which is the full model's prediction on the images z came from."""
-    return np.argmax(explanation_slice.g(z, batch_size), axis=1)
+    return np.argmax(explanation_slice.g(z, images_per_call), axis=1)
 
 
 # ---------------------------------------------------------------------------
 # 4. Evaluation
 # ---------------------------------------------------------------------------
-def _check_binary(pred_is_c, is_c):
-    p, t = np.asarray(pred_is_c), np.asarray(is_c)
-    if p.shape != t.shape or p.ndim != 1:
-        raise ValueError("pred_is_c and is_c must be 1-D arrays of the same shape, got %r "
-                         "and %r" % (p.shape, t.shape))
-    for name, a in (("pred_is_c", p), ("is_c", t)):
-        if a.dtype != bool and not (np.issubdtype(a.dtype, np.number)
-                                    and np.isin(a, (0, 1)).all()):
-            raise ValueError("%s must be boolean (or 0/1), got values %r"
-                             % (name, np.unique(a)[:5].tolist()))
-    return p.astype(bool), t.astype(bool)
-
-
 def recall(pred_is_c, is_c):
     """Recall TP / (TP + FN) of a binary classifier.
 
@@ -321,7 +292,7 @@ def recall(pred_is_c, is_c):
         float in [0, 1]; NaN when there are no positives (no image of class c).
     """
     # BEGIN SOLUTION
-    p, t = _check_binary(pred_is_c, is_c)
+    p, t = check_binary(pred_is_c, is_c)
     return float(np.sum(p & t) / t.sum()) if t.any() else math.nan
     # END SOLUTION
 
@@ -334,7 +305,7 @@ def precision(pred_is_c, is_c):
         :func:`table1` prints it as 'n/a').
     """
     # BEGIN SOLUTION
-    p, t = _check_binary(pred_is_c, is_c)
+    p, t = check_binary(pred_is_c, is_c)
     return float(np.sum(p & t) / p.sum()) if p.any() else math.nan
     # END SOLUTION
 
@@ -348,19 +319,11 @@ def default_grid(n_channels):
     Returns:
         tuple of ints.
     """
-    n = _check_count("n_channels", n_channels)
+    n = check_count("n_channels", n_channels)
     if n < 1:
         raise ValueError("n_channels must be >= 1, got %d" % n)
     powers = [2 ** k for k in range(n.bit_length()) if 2 ** k < n]
     return tuple([0] + powers + [n])
-
-
-def _check_counts(name, values):
-    v = np.asarray(values).reshape(-1) if values is not None else None
-    if v is None or len(v) == 0:
-        raise ValueError("%s must be a non-empty sequence of channel counts" % name)
-    return tuple(_check_count(name + " entries", x.item() if hasattr(x, "item") else x)
-                 for x in v)
 
 
 @dataclass
@@ -395,46 +358,30 @@ class Grid:
                          kept=self.kept)
 
 
-def _check_class_index(explanation_slice, c):
-    n = int(explanation_slice.model.output_shape[-1])
-    if isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, np.integer)) \
-            or not 0 <= c < n:
-        raise ValueError("class index %r is outside the model's output: use an int in "
-                         "0..%d" % (c, n - 1))
-    return int(c)
-
-
-def _check_labels(labels, n):
-    y = np.asarray(labels)
-    if y.ndim != 1 or len(y) != n or (n and not np.issubdtype(y.dtype, np.integer)):
-        raise ValueError("labels must be %d integer class indices, one per slice "
-                         "activation, got shape %r and dtype %s" % (n, y.shape, y.dtype))
-    return y
-
-
-def _cell(explanation_slice, z, is_c, c, channels, batch_size):
+def _cell(explanation_slice, z, is_c, c, channels, images_per_call):
     """(recall, precision) of the classifier that keeps ``channels``."""
-    pred = compress(explanation_slice, channels).is_class(z, c, batch_size)
+    pred = compress(explanation_slice, channels).is_class(z, c, images_per_call)
     return recall(pred, is_c), precision(pred, is_c)
 
 
 def _grid_inputs(explanation_slice, z, labels, c, scores, tops, bottoms):
     """Validated (z, labels, c, scores, tops, bottoms) of :func:`recall_grid`."""
-    z = _check_slice(explanation_slice, z)
-    y = _check_labels(labels, len(z))
-    c = _check_class_index(explanation_slice, c)
-    s = _check_scores(scores)
+    z = check_slice(explanation_slice, z)
+    y = check_targets(explanation_slice.model, labels, len(z), "labels",
+                      "slice activation")
+    c = check_class(explanation_slice.model, c)
+    s = check_scores(scores)
     if len(s) != explanation_slice.shape[0]:
         raise ValueError("scores has %d entries but the slice has %d channels"
                          % (len(s), explanation_slice.shape[0]))
-    tops = _check_counts("tops", default_grid(len(s)) if tops is None else tops)
-    bottoms = _check_counts("bottoms", default_grid(len(s)) if bottoms is None else bottoms)
+    tops = check_counts("tops", default_grid(len(s)) if tops is None else tops)
+    bottoms = check_counts("bottoms", default_grid(len(s)) if bottoms is None else bottoms)
     return z, y, c, s, tops, bottoms
 
 
 def recall_grid(explanation_slice, z_heldout_all, labels, c, scores, tops=None,
                 bottoms=None, progress=True, bottom_scores=None, with_precision=True,
-                batch_size=16, name=None):
+                images_per_call=16, name=None):
     """Recall and precision of every (t, b) compression for class c (Figure 3).
 
     Args:
@@ -449,7 +396,7 @@ def recall_grid(explanation_slice, z_heldout_all, labels, c, scores, tops=None,
         bottom_scores: scores the bottom side ranks by (default ``scores``).
         with_precision: False evaluates the class-c images only (recall; the
             precision grid stays NaN), N / N_c times faster.
-        batch_size: images per call of g.
+        images_per_call: images per call of g.
         name: the class's name for the progress label (default: the slice's class
             names, else the index).
     Returns:
@@ -465,11 +412,11 @@ def recall_grid(explanation_slice, z_heldout_all, labels, c, scores, tops=None,
     done = {}
     start = time.perf_counter()
     cells = list(itertools.product(range(len(tops)), range(len(bottoms))))
-    label = name or _class_label(_names(explanation_slice), c)
+    label = name or class_label(_names(explanation_slice), c)
     for i, j in _progress(cells, desc="grid for %s" % label, unit="cell", disable=not progress):
         ch = kept_channels(s, tops[i], bottoms[j], bottom_scores)
         if ch.tobytes() not in done:
-            done[ch.tobytes()] = _cell(explanation_slice, z, is_c, c, ch, batch_size)
+            done[ch.tobytes()] = _cell(explanation_slice, z, is_c, c, ch, images_per_call)
         rec[i, j], p = done[ch.tobytes()]
         prec[i, j] = p if with_precision else np.nan
         kept[i, j] = len(ch)
@@ -616,14 +563,6 @@ def _per_class(name, values, classes):
     return dict(zip(classes, values))
 
 
-def _check_classes(explanation_slice, classes):
-    classes = [_check_class_index(explanation_slice, c) for c in classes]
-    if not classes or len(set(classes)) != len(classes):
-        raise ValueError("classes must be a non-empty list of distinct class indices, got "
-                         "%r" % (classes,))
-    return classes
-
-
 def heldout_activations(explanation_slice, heldout_sets, classes, progress=True):
     """h(x) of every held-out image, once, and their labels.
 
@@ -698,7 +637,7 @@ def compression_experiment(explanation_slice, influence_sets, heldout_sets, clas
         :class:`ExperimentResult`.
     """
     start = time.perf_counter()
-    classes = _check_classes(explanation_slice, classes)
+    classes = check_classes(explanation_slice.model, classes)
     names = _per_class("class_names", class_names if class_names is not None
                        else [str(c) for c in classes], classes)
     influence = _per_class("influence_sets", influence_sets, classes)

@@ -134,7 +134,7 @@ def _sg_ours(model, x, t, black, a, seed=0):
     from methods.distributions import Gaussian
 
     def go(n):
-        m = Gaussian(samples=n, sigma=a.sigma, seed=seed, absolute=True, batch_size=a.chunk)
+        m = Gaussian(samples=n, sigma=a.sigma, seed=seed, absolute=True, points_per_call=a.chunk)
         return explain_probability(x, model, [t], m)[0].sum(axis=0)
     return (lambda: go(2), lambda: go(a.samples))
 

@@ -71,7 +71,7 @@ def child_rules_ours(model, x, c, wd, steps=RULE_STEPS):
         raise SystemExit("rules-ours must run in float64 (THEANO_FLAGS floatX=float64 and "
                          "Keras floatx float64), but the model computes in %s" % out["dtype"])
     for rule in RULES:
-        method = AumannShapley(resolution=steps, method=rule, batch_size=CHUNK)
+        method = AumannShapley(resolution=steps, method=rule, points_per_call=CHUNK)
         t0 = time.perf_counter()
         data = Explanation(model, method).for_input().absolute(c).explain(x)
         out["rules"][rule] = {"s": time.perf_counter() - t0, "delta": float(data.delta[0])}
@@ -167,7 +167,7 @@ def plot_curve(curve, path):
 def child_ttt_ours(model, x, classes, wd, rule=BEST_RULE):
     from AumannShapley import AumannShapley
     from Explanation import Explanation
-    method = AumannShapley(resolution=2, method=rule, batch_size=CHUNK)
+    method = AumannShapley(resolution=2, method=rule, points_per_call=CHUNK)
     expl = Explanation(model, method)
     for c in sorted(set(classes)):          # warm-up: compiles (one graph for all classes)
         expl.for_input().absolute(c).explain(x[:1])

@@ -63,8 +63,9 @@ class PathIntegral(object):
     """The probe's own right Riemann sum (IG eq. 3), used where a question needs a
     path integral that is not the one it grades. Same interface as AumannShapley."""
 
-    def __init__(self, resolution=STEPS, batch_size=8):
-        self.resolution, self.batch_size = resolution, batch_size
+    def __init__(self, resolution=STEPS, points_per_call=8):
+        self.resolution, self.points_per_call = resolution, points_per_call
+        self.per_call = points_per_call      # the images per group of explain_class
         self._fns, self.current, self.recorded = {}, None, []
 
     def compile(self, Q, inpt, head=None):
@@ -135,11 +136,11 @@ def _trusted_halves(Explanation, model):
     probe's (questions other than the slices one)."""
     import numpy as np
 
-    def h(self, x, batch_size=16):
+    def h(self, x, images_per_call=16):
         x = np.asarray(x, dtype=np.float32)
         return x if self.layer is None else _slice_functions(self.model, self.layer)[0](x)
 
-    def g(self, z, batch_size=16):
+    def g(self, z, images_per_call=16):
         return _slice_functions(self.model, self.layer)[1](np.asarray(z, dtype=np.float32))
 
     _patch(Explanation.ExplanationForLayer, "h", h)

@@ -12,7 +12,7 @@ import hw3_env  # noqa: F401
 import numpy as np
 
 from methods.csep590b import deletion, insertion
-from methods.quantities import check_targets
+from chain.checks import check_targets
 from methods.removal import auc
 from notebook_tools.progress import progress as _progress
 

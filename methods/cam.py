@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import compression
-from Explanation import _check_inputs
+from chain.checks import check_inputs, check_targets
 from methods.images import resize_bilinear, scale_maps
 from methods.scores import model_scores, point_explanation, softmax
 from notebook_tools.progress import progress as _progress
@@ -122,24 +122,9 @@ def _slice(model, layer):
     return point_explanation(model).for_layer(layer)
 
 
-def _check_targets(model, target_labels, n):
-    n_classes = int(model.output_shape[-1])
-    t = np.asarray(target_labels)
-    if t.ndim == 0:
-        t = np.full(n, t)
-    if t.ndim != 1 or len(t) != n:
-        raise ValueError("target_labels must be one class index or one per image (%d), got "
-                         "shape %r" % (n, np.shape(target_labels)))
-    if not np.issubdtype(t.dtype, np.integer) or (len(t) and (t.min() < 0
-                                                              or t.max() >= n_classes)):
-        raise ValueError("target_labels must be int class indices in 0..%d, got %r"
-                         % (n_classes - 1, t.tolist()[:10]))
-    return t.astype(np.int64)
-
-
 def _inputs(imgs, model, target_labels, layer):
-    x = _check_inputs(model, imgs)
-    return x, _check_targets(model, target_labels, len(x)), _slice(model, conv_slice(model,
+    x = check_inputs(model, imgs)
+    return x, check_targets(model, target_labels, len(x)), _slice(model, conv_slice(model,
                                                                                      layer))
 
 
@@ -322,9 +307,7 @@ def compare(imgs, model, target_labels, layer=None, methods=None):
     Returns:
         dict method name -> :class:`CamResult`, in the order of ``methods``.
     """
-    from methods.registry import cams          # the registry imports this module
-    weights = {e.name: e.weights for e in cams()}
-    x = _check_inputs(model, imgs)
+    x = check_inputs(model, imgs)
     out = {}
     for name in (methods or list(weights)):
         if name not in weights:

@@ -29,10 +29,11 @@ import hw3_env  # noqa: F401
 import numpy as np
 
 from AumannShapley import AumannShapley
-from Explanation import _check_inputs, explanation_of
+from chain.checks import check_inputs, check_targets
+from Explanation import explanation_of
 from methods.baselines import broadcast_baseline
 from methods.distributions import Gaussian, Point
-from methods.quantities import ProbabilityQoI, check_targets
+from methods.quantities import ProbabilityQoI
 from methods.removal import RemovalEngine, auc, random_map, superpixel_sum  # noqa: F401
 
 __all__ = ["calculate_gradients", "vanilla_gradients", "smoothgrad", "integrated_gradients",
@@ -52,7 +53,7 @@ def explain_probability(imgs, model, target_labels, method, baseline=None):
     Returns:
         float32 (N, 3, H, W): what the method returns (influence or attribution).
     """
-    x = _check_inputs(model, imgs)
+    x = check_inputs(model, imgs)
     labels = check_targets(model, target_labels, len(x))
     base = None if baseline is None else broadcast_baseline(baseline, x)
     pixels = explanation_of(model, "csep590b", method).for_input()   # compiled once per model

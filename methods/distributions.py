@@ -22,23 +22,27 @@ Both plug into the Explanation chain exactly like ``AumannShapley``::
     Explanation(model, attribution_method=Gaussian(samples=50, sigma=0.1))
         .for_input().for_quantity(ProbabilityQoI(c)).explain(x)
 
-They subclass ``AumannShapley``, so they share its compiled gradient and quantity
-functions and its baseline handling. Completeness is a property of the path: ``Point``
-reports the one-step gap like ``AumannShapley(resolution=1)``, ``Gaussian`` reports NaN.
+Both are :class:`chain.doi.DoI` s like the path, so they share its compiled gradient and
+quantity functions and its baseline handling, and each takes only its own parameters.
+Completeness is a property of the path: ``Point`` reports the one-step gap like
+``AumannShapley(resolution=1)``, ``Gaussian`` reports NaN.
 """
 import hw3_env  # noqa: F401  (must come before theano)
 
 import numpy as np
 
-from AumannShapley import AumannShapley, _check_instances
+from AumannShapley import AumannShapley
+from chain.checks import check_instances
+from chain.doi import DoI
 from notebook_tools.progress import progress as _progress
 
 
-class Point(AumannShapley):
+class Point(DoI):
     """The point distribution of interest: the gradient at the instance itself.
 
     The right Riemann sum with one step evaluates the path's gradient exactly at
-    alpha = 1, the instance, so this is ``AumannShapley(resolution=1)`` by name:
+    alpha = 1, the instance, so this is ``AumannShapley(resolution=1)`` by name (and
+    evaluated by it, with this DoI's compiled functions):
 
         influence_j   = dQ/dz_j (z)                      (vanilla gradients, saliency)
         attribution_j = dQ/dz_j (z) * (z_j - z'_j)       (Gradient x Input for z' = 0)
@@ -47,18 +51,32 @@ class Point(AumannShapley):
         ignore_difference_term: True (default) returns the gradient; False the
             gradient times (instance - baseline), i.e. Gradient x Input.
         baseline: z' for the difference term, in the slice's space; None means zeros.
-        batch_size: instances per gradient call (the result does not depend on it).
+        images_per_call: instances per gradient call (the result does not depend on it).
     """
 
-    def __init__(self, ignore_difference_term=True, baseline=None, batch_size=10):
-        super().__init__(resolution=1, ignore_difference_term=ignore_difference_term,
-                         baseline=baseline, batch_size=batch_size)
+    def __init__(self, ignore_difference_term=True, baseline=None, images_per_call=10):
+        super().__init__(ignore_difference_term, baseline, "images_per_call", images_per_call)
+        self._path = AumannShapley(resolution=1)
+
+    def get_attributions(self, instances, baseline=None, return_convergence_delta=False,
+                         progress=False):
+        """The gradient (or Gradient x Input) of Q at each instance (N, ...) of the slice.
+
+        Returns:
+            array like ``instances`` (and the (N,) one-step completeness gap if asked).
+        """
+        path = self.share_compiled(self._path)
+        path.ignore_difference_term, path.baseline = self.ignore_difference_term, self.baseline
+        path.points_per_call = self.images_per_call
+        result = path.get_attributions(instances, baseline, return_convergence_delta, progress)
+        self.last_delta = path.last_delta
+        return result
 
     def __repr__(self):
         return "Point(ignore_difference_term=%r)" % self.ignore_difference_term
 
 
-class Gaussian(AumannShapley):
+class Gaussian(DoI):
     """The Gaussian distribution of interest around each instance (SmoothGrad).
 
     Smilkov et al. 2017, eq. 3, with the noise level of their section 3:
@@ -71,8 +89,8 @@ class Gaussian(AumannShapley):
 
     Noise is drawn per instance from ``np.random.default_rng([seed, i])`` (i = the
     instance's position in the call), sample after sample, so the result does not
-    depend on ``batch_size``; samples of all instances are streamed through the
-    gradient function in chunks of ``batch_size`` like the path points of
+    depend on ``points_per_call``; samples of all instances are streamed through the
+    gradient function in chunks of ``points_per_call`` like the path points of
     ``AumannShapley``.
 
     Args:
@@ -86,11 +104,11 @@ class Gaussian(AumannShapley):
             instead of the gradient.
         ignore_difference_term: True (default) returns chi; False chi * (z - z').
         baseline: z' of the difference term (None: zeros).
-        batch_size: noisy points per gradient call.
+        points_per_call: noisy points per gradient call.
     """
 
     def __init__(self, samples=50, sigma=0.1, value_range=None, seed=0, absolute=False,
-                 ignore_difference_term=True, baseline=None, batch_size=10):
+                 ignore_difference_term=True, baseline=None, points_per_call=10):
         if isinstance(samples, bool) or int(samples) != samples or int(samples) < 1:
             raise ValueError("samples must be an int >= 1 (noisy samples per instance), "
                              "got %r" % (samples,))
@@ -101,8 +119,7 @@ class Gaussian(AumannShapley):
         if value_range is not None and not (np.isfinite(value_range) and value_range >= 0):
             raise ValueError("value_range must be None (each instance's own max - min) "
                              "or a number >= 0, got %r" % (value_range,))
-        super().__init__(resolution=int(samples), ignore_difference_term=ignore_difference_term,
-                         baseline=baseline, batch_size=batch_size)
+        super().__init__(ignore_difference_term, baseline, "points_per_call", points_per_call)
         self.samples = int(samples)
         self.sigma = sigma
         self.value_range = value_range
@@ -131,18 +148,18 @@ class Gaussian(AumannShapley):
             (chi, baseline): float32 like ``instances``, and the baseline used for the
             difference term.
         """
-        fgrad = self._require_compiled()[0]
-        instances = _check_instances(instances)
+        fgrad = self._require_compiled().gradient
+        instances = check_instances(instances)
         base = self._baseline_for(instances, baseline)
         n, m = len(instances), self.samples
         scale = self.noise_scale(instances).reshape((-1,) + (1,) * (instances.ndim - 1))
         rngs = [np.random.default_rng([self.seed, i]) for i in range(n)]
         sums = np.zeros(instances.shape, dtype=np.float64)
         pairs = np.repeat(np.arange(n), m)           # instance of each sample, in order
-        chunks = range(0, len(pairs), self.batch_size)
+        chunks = range(0, len(pairs), self.points_per_call)
         for start in _progress(chunks, desc="noisy gradients", unit="chunk",
                                disable=not progress, summary=False):
-            idx = pairs[start:start + self.batch_size]
+            idx = pairs[start:start + self.points_per_call]
             noise = np.stack([rngs[i].standard_normal(instances.shape[1:], dtype=np.float32)
                               for i in idx])
             grads = fgrad((instances[idx] + scale[idx] * noise).astype(np.float32))

@@ -57,7 +57,10 @@ import theano.tensor as T
 from theano.gradient import disconnected_grad
 
 import models
-from AumannShapley import AumannShapley, _check_instances
+from chain.checks import check_instances
+from chain.compiled import Compiled
+from chain.doi import DoI
+from methods.distributions import Point
 
 K = hw3_env.setup()
 import keras.layers  # noqa: E402
@@ -288,7 +291,7 @@ def lrp_model(model, gammas=None, zb=True, low=CAFFE_LOW, high=CAFFE_HIGH,
     return out
 
 
-class LRPRelevance(AumannShapley):
+class LRPRelevance(DoI):
     """The point distribution of interest with the difference term, for a rewritten
     (LRP) model: the attribution of Q at slice activations z is
 
@@ -296,21 +299,23 @@ class LRPRelevance(AumannShapley):
         R(x) = x * dQ/dx + l * dQ/dl + h * dQ/dh   (the pixels of a z^B model)
 
     On an unmodified model the first line is Gradient x Input (the one-step right
-    Riemann sum of :class:`AumannShapley`, baseline 0). ``ExplanationData.delta`` is
+    Riemann sum of :class:`AumannShapley`, baseline 0: :class:`methods.distributions.Point`
+    with the difference term evaluates it). ``ExplanationData.delta`` is
     the conservation gap sum(R) - (Q(z) - Q(0)).
 
     Args:
-        batch_size: instances per call of the compiled function.
+        images_per_call: instances per call of the compiled function.
     """
 
-    def __init__(self, batch_size=10):
-        super().__init__(resolution=1, batch_size=batch_size)
+    def __init__(self, images_per_call=10):
+        super().__init__(False, None, "images_per_call", images_per_call)
+        self._point = Point(ignore_difference_term=False)
         self._relevance = {}
         self._zb_fn = None
 
     def compile(self, Q, inpt, head=None):
         """Build the relevance function of Q at the slice variable ``inpt`` (see
-        :meth:`AumannShapley.compile`; ``head`` is not used: relevance is evaluated
+        :meth:`chain.doi.DoI.compile`; ``head`` is not used: relevance is evaluated
         at the slice itself)."""
         bounds = getattr(getattr(inpt, "tag", None), _TAG, None)
         if bounds is None:
@@ -326,7 +331,8 @@ class LRPRelevance(AumannShapley):
             self._relevance[key] = (theano.function([z], rel, allow_input_downcast=True), fq)
         frel, fq = self._relevance[key]
         self._zb_fn = frel
-        self._fns = (_no_plain_gradient, fq)
+        self._fns = Compiled(_no_plain_gradient, fq, inpt.dtype)
+        self._dtype = self._fns.dtype
         return self
 
     def get_attributions(self, instances, baseline=None, return_convergence_delta=False,
@@ -340,11 +346,15 @@ class LRPRelevance(AumannShapley):
             raise ValueError("LRP relevance has no baseline (it is z * dQ/dz on the "
                              "rewritten graph); pass baseline=None")
         if self._zb_fn is None:
-            return super().get_attributions(instances, None, return_convergence_delta,
+            point = self.share_compiled(self._point)
+            point.images_per_call = self.images_per_call
+            result = point.get_attributions(instances, None, return_convergence_delta,
                                             progress)
-        x = _check_instances(instances)
-        rel = np.concatenate([self._zb_fn(x[i:i + self.batch_size])
-                              for i in range(0, len(x), self.batch_size)])
+            self.last_delta = point.last_delta
+            return result
+        x = check_instances(instances)
+        step = self.images_per_call
+        rel = np.concatenate([self._zb_fn(x[i:i + step]) for i in range(0, len(x), step)])
         zero = np.zeros(x.shape[1:], dtype=np.float32)
         self.last_delta = self.completeness_gap(rel, x, zero)
         return (rel, self.last_delta) if return_convergence_delta else rel

@@ -18,10 +18,9 @@ softmax of the model's scores, in float64), which the removal methods use.
 """
 import hw3_env  # noqa: F401  (must come before keras/theano)
 
-import numpy as np
 import theano.tensor as T
 
-from Explanation import ClassQoI, _check_class, _class_label
+from Explanation import ClassQoI, class_label
 
 K = hw3_env.setup()
 
@@ -45,23 +44,4 @@ class ProbabilityQoI(ClassQoI):
         return "p_%d" % self.c
 
     def describe(self, class_names=None):
-        return "p_%s" % _class_label(class_names, self.c)
-
-
-def check_targets(model, targets, n):
-    """Target classes as an int64 array (n,); a clear error when they do not fit.
-
-    Args:
-        model: the Keras model (its output size bounds the classes).
-        targets: one class index per instance (an int is used for all n).
-        n: number of instances.
-    """
-    t = np.asarray(targets)
-    if t.ndim == 0:
-        t = np.full(n, t)
-    if t.shape != (n,) or (t.size and not np.issubdtype(t.dtype, np.integer)):
-        raise ValueError("target labels must be %d integer class indices, one per image, "
-                         "got %r (shape %r)" % (n, t.dtype, t.shape))
-    for c in t:
-        _check_class(model, c.item())
-    return t.astype(np.int64)
+        return "p_%s" % class_label(class_names, self.c)

@@ -29,7 +29,7 @@ import hw3_env  # noqa: F401
 import numpy as np
 
 from methods.baselines import broadcast_baseline
-from methods.quantities import check_targets
+from chain.checks import check_targets
 from methods.scores import softmax
 from notebook_tools.progress import progress as _progress
 

@@ -31,7 +31,7 @@ def point_explanation(model):
     Returns:
         the cached :class:`Explanation.Explanation`.
     """
-    return explanation_of(model, "point", Point(ignore_difference_term=True, batch_size=16))
+    return explanation_of(model, "point", Point(ignore_difference_term=True, images_per_call=16))
 
 
 def model_scores(model, x, images_per_call=16):

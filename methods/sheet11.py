@@ -14,20 +14,11 @@ import hw3_env  # noqa: F401  (must come before keras/theano)
 
 import numpy as np
 
+from chain.checks import check_targets
 from Explanation import explanation_of
 from methods.distributions import Point
 from methods.lrp import LRPRelevance, lrp_model
 
-
-
-def _labels(target_labels, n):
-    labels = np.asarray(target_labels)
-    if labels.ndim == 0:
-        labels = np.full(n, int(labels))
-    if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError("target_labels must be one class index or one per image (%d "
-                         "integers), got %r" % (n, np.asarray(target_labels).tolist()))
-    return labels
 
 
 def _explain(expl, imgs, target_labels):
@@ -36,7 +27,7 @@ def _explain(expl, imgs, target_labels):
     x = np.asarray(imgs, np.float32)
     if x.ndim == 3:
         x = x[None]
-    labels = _labels(target_labels, len(x))
+    labels = check_targets(expl.model, target_labels, len(x))
     out = None
     pixels = expl.for_input()
     for c in np.unique(labels):

@@ -1,4 +1,4 @@
-"""Explanation.AffineHead: the affine layers that open g are folded out of the path.
+"""chain.affine_head.AffineHead: the affine layers that open g are folded out of the path.
 
 The folded evaluation must equal g's own path gradients (the chain rule through an
 affine map, for every quadrature rule, baseline and DoI) up to float rounding, and must
@@ -9,7 +9,8 @@ import pytest
 import models
 import toys
 from AumannShapley import RULES, AumannShapley
-from Explanation import AffineHead, Explanation
+from chain.affine_head import AffineHead
+from Explanation import Explanation
 from methods.distributions import Gaussian, Point
 
 
@@ -68,12 +69,12 @@ def test_head_maps_a_path_to_a_path_and_its_adjoint_is_the_transpose(vgg):
 @pytest.mark.parametrize("rule", RULES)
 def test_folded_path_equals_g_for_every_rule(vgg, rule):
     x = toys.random_inputs(vgg, 2, seed=1, scale=50)
-    folded, plain = both(vgg, lambda: AumannShapley(resolution=6, method=rule, batch_size=4))
+    folded, plain = both(vgg, lambda: AumannShapley(resolution=6, method=rule, points_per_call=4))
     a = folded.comparative(1, 3).explain(x)
     b = plain.comparative(1, 3).explain(x)
     # the folded side really ran past the head: its compiled entry holds (A, grad_y, W^T)
-    assert folded.explanation.attribution_method._fns[3] is not None
-    assert plain.explanation.attribution_method._fns[3] is None
+    assert folded.explanation.attribution_method._fns.head is not None
+    assert plain.explanation.attribution_method._fns.head is None
     close(a.attribution, b.attribution)
     np.testing.assert_allclose(a.delta, b.delta, atol=1e-4 * np.abs(a.attribution).sum())
 
@@ -83,7 +84,7 @@ def test_folded_influence_baseline_and_class_explanation(vgg):
     mean: the same as without the head; completeness still holds exactly where the
     top is linear in y (one step beyond the ReLU is not, so only the gap's equality)."""
     x = toys.random_inputs(vgg, 3, seed=2, scale=50)
-    folded, plain = both(vgg, lambda: AumannShapley(resolution=5, batch_size=3,
+    folded, plain = both(vgg, lambda: AumannShapley(resolution=5, points_per_call=3,
                                                      ignore_difference_term=True))
     close(folded.absolute(2).explain(x).attribution, plain.absolute(2).explain(x).attribution)
     base = 0.3 * folded.h(x[::-1])
@@ -98,7 +99,7 @@ def test_folded_adaptive_resolution_reaches_the_same_points(vgg):
     zero biases, so the path from 0 is a ray with constant gradient: the baseline here
     is another image's activations, where the ReLU pattern changes along the path)."""
     x = toys.random_inputs(vgg, 3, seed=3, scale=50)
-    make = lambda: AumannShapley(resolution=1, tolerance=1e-3, max_resolution=64, batch_size=5)  # noqa: E731
+    make = lambda: AumannShapley(resolution=1, tolerance=1e-3, max_resolution=64, points_per_call=5)  # noqa: E731
     folded, plain = both(vgg, make)
     base = folded.h(toys.random_inputs(vgg, 3, seed=30, scale=50))
     a = folded.comparative(0, 1).explain(x, baseline=base).attribution
@@ -112,13 +113,13 @@ def test_folded_adaptive_resolution_reaches_the_same_points(vgg):
 
 def test_gradient_quantity_and_other_dois_through_the_head(vgg):
     x = toys.random_inputs(vgg, 2, seed=4, scale=50)
-    folded, plain = both(vgg, lambda: Point(batch_size=2))
+    folded, plain = both(vgg, lambda: Point(images_per_call=2))
     z = folded.h(x)
     fm, pm = folded.absolute(5).compiled(), plain.absolute(5).compiled()
     close(fm.gradient(z), pm.gradient(z))
     close(fm.quantity(z), pm.quantity(z), rtol=1e-6)
     close(folded.absolute(5).explain(x).attribution, plain.absolute(5).explain(x).attribution)
-    folded, plain = both(vgg, lambda: Gaussian(samples=4, sigma=0.2, seed=0, batch_size=3))
+    folded, plain = both(vgg, lambda: Gaussian(samples=4, sigma=0.2, seed=0, points_per_call=3))
     close(folded.absolute(5).explain(x).attribution, plain.absolute(5).explain(x).attribution)
 
 
@@ -130,7 +131,7 @@ def test_dense_head_below_fc1(vgg):
     x = toys.random_inputs(vgg, 2, seed=5, scale=50)
     folded, plain = both(vgg, lambda: AumannShapley(resolution=7), layer=fc1)
     close(folded.absolute(1).explain(x).attribution, plain.absolute(1).explain(x).attribution)
-    assert folded.explanation.attribution_method._fns[3] is not None
+    assert folded.explanation.attribution_method._fns.head is not None
 
 
 def test_head_refuses_a_layer_that_is_not_plain_keras():
@@ -164,7 +165,7 @@ def test_masked_scores_read_only_the_kept_channels(vgg, kept):
     kept = np.arange(n) if kept == "all" else np.asarray(kept, int)
     mask = np.zeros((1, n), np.float32)
     mask[0, kept] = 1
-    got = compression.masked_scores(folded, z, mask, batch_size=2)
+    got = compression.masked_scores(folded, z, mask, masks_per_call=2)
     ref = plain.g(z * mask[0, :, None, None])
     close(got, ref, rtol=1e-5)
     weights = mask * 0.5
@@ -178,9 +179,9 @@ def test_a_quantity_inside_the_head_is_explained_by_g_itself(vgg):
     x = toys.random_inputs(vgg, 1, seed=7, scale=50)
     folded, plain = both(vgg, lambda: AumannShapley(resolution=4))
     a = folded.for_neurons(models.CONV4_1 + 1, [2]).explain(x).attribution
-    assert folded.explanation.attribution_method._fns[3] is None
+    assert folded.explanation.attribution_method._fns.head is None
     close(a, plain.for_neurons(models.CONV4_1 + 1, [2]).explain(x).attribution)
     # one layer up (conv4_2's output, the head's activation) it folds again
     b = folded.for_neurons(models.CONV4_1 + 2, [2]).explain(x).attribution
-    assert folded.explanation.attribution_method._fns[3] is not None
+    assert folded.explanation.attribution_method._fns.head is not None
     close(b, plain.for_neurons(models.CONV4_1 + 2, [2]).explain(x).attribution)

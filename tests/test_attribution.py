@@ -103,7 +103,7 @@ def test_chunking_and_batching_do_not_change_the_result(vgg):
     x = toys.random_inputs(vgg, 3, seed=7, scale=50)
     results = []
     for bs in (1, 7, 1000):
-        s = Explanation(vgg, AumannShapley(resolution=9, batch_size=bs)).for_layer(models.CONV4_1)
+        s = Explanation(vgg, AumannShapley(resolution=9, points_per_call=bs)).for_layer(models.CONV4_1)
         results.append(s.absolute(2).explain(x).attribution)
     one_by_one = np.concatenate([
         Explanation(vgg, AumannShapley(resolution=9)).for_layer(models.CONV4_1)
@@ -166,14 +166,14 @@ def test_class_explanation_is_mean_of_instances(vgg):
     assert cls.instance is None and cls.attribution.shape == s.slice.shape
 
 
-@pytest.mark.parametrize("batch_size", [1, 3])
-def test_class_explanation_does_not_depend_on_grouping(vgg, batch_size):
-    """explain_class works through the images in groups of method.batch_size (one
+@pytest.mark.parametrize("points_per_call", [1, 3])
+def test_class_explanation_does_not_depend_on_grouping(vgg, points_per_call):
+    """explain_class works through the images in groups of method.per_call (one
     image at a time, or 3 + 1 here): the mean and the gaps are the same."""
     x = toys.random_inputs(vgg, 4, seed=12, scale=50)
-    ref = Explanation(vgg, AumannShapley(resolution=5, batch_size=10)).for_layer(
+    ref = Explanation(vgg, AumannShapley(resolution=5, points_per_call=10)).for_layer(
         models.CONV4_1).absolute(3).explain_class(x)
-    got = Explanation(vgg, AumannShapley(resolution=5, batch_size=batch_size)).for_layer(
+    got = Explanation(vgg, AumannShapley(resolution=5, points_per_call=points_per_call)).for_layer(
         models.CONV4_1).absolute(3).explain_class(x)
     np.testing.assert_allclose(got.attribution, ref.attribution, rtol=1e-5,
                                atol=1e-6 * np.abs(ref.attribution).max())
@@ -234,7 +234,7 @@ def test_completeness_on_flat_images_with_pooling_ties(vgg):
     x[0, 0, 8:40, 8:40], x[0, 1, 20:60, 4:30], x[0, 2] = 60.0, -40.0, 25.0
     gaps = []
     for m in (16, 512):
-        d = Explanation(vgg, AumannShapley(resolution=m, batch_size=64)).for_input().absolute(2).explain(x)
+        d = Explanation(vgg, AumannShapley(resolution=m, points_per_call=64)).for_input().absolute(2).explain(x)
         change = abs(d.attribution.sum() - d.delta[0])
         gaps.append(abs(d.delta[0]) / change)
     assert gaps[1] < 0.01 and gaps[1] < gaps[0], gaps
@@ -281,7 +281,7 @@ def test_every_rule_converges_to_the_same_integral(vgg):
     x = toys.random_inputs(vgg, 1, seed=14, scale=50)
 
     def attr(rule, m):
-        e = Explanation(vgg, AumannShapley(resolution=m, method=rule, batch_size=64))
+        e = Explanation(vgg, AumannShapley(resolution=m, method=rule, points_per_call=64))
         return e.for_layer(models.CONV4_1).absolute(2).explain(x).attribution
 
     ref = attr("riemann_middle", 768)
@@ -295,7 +295,7 @@ def test_class_explanation_with_tolerance(vgg):
     tolerance (or at the cap), and the mean equals the fixed-resolution mean when the
     resolution reached is the same for all."""
     x = toys.random_inputs(vgg, 3, seed=15, scale=50)
-    method = AumannShapley(resolution=8, tolerance=0.02, max_resolution=256, batch_size=2)
+    method = AumannShapley(resolution=8, tolerance=0.02, max_resolution=256, points_per_call=2)
     q = Explanation(vgg, method).for_layer(models.CONV4_1).absolute(1)
     cls = q.explain_class(x)
     inst = q.explain(x)

@@ -40,8 +40,8 @@ MUTANTS = {
         "        attribution = avg\n", "q4_2_attributions"),
     "comparative_reversed": (
         "Explanation.py",
-        "        w[_check_class(model, self.c1)] += 1.0\n        w[_check_class(model, self.c2)] -= 1.0",
-        "        w[_check_class(model, self.c1)] -= 1.0\n        w[_check_class(model, self.c2)] += 1.0",
+        "        w[check_class(model, self.c1)] += 1.0\n        w[check_class(model, self.c2)] -= 1.0",
+        "        w[check_class(model, self.c1)] -= 1.0\n        w[check_class(model, self.c2)] += 1.0",
         "q6_1_comparative"),
     "top_neurons_by_sum": (
         "Explanation.py", "    scores = neuron_scores(attribution, by)\n",
@@ -59,9 +59,9 @@ HOSTILE = [
     ("Explanation.py", "    scores = neuron_scores(attribution, by)\n",
      "    while True:\n        pass\n", "q5_2_top_neurons"),
     # prints garbage: 200 MB on stdout, past the sandbox's file-size limit
-    ("compression.py", "    p, t = _check_binary(pred_is_c, is_c)\n    return float(np.sum(p & t) / t.sum())",
+    ("compression.py", "    p, t = check_binary(pred_is_c, is_c)\n    return float(np.sum(p & t) / t.sum())",
      "    import sys as _s\n    _s.stdout.write('\\x00{\"score\": 47}\\x1b[2J' * 10 ** 7)\n"
-     "    p, t = _check_binary(pred_is_c, is_c)\n    return float(np.sum(p & t) / t.sum())",
+     "    p, t = check_binary(pred_is_c, is_c)\n    return float(np.sum(p & t) / t.sum())",
      "q7_recall_precision"),
     # crashes: a segmentation fault in compress (a real one: the sandbox's process is the
     # init of its PID namespace, which ignores a SIGSEGV sent by kill)
@@ -70,9 +70,9 @@ HOSTILE = [
      "    n = explanation_slice.shape[0]\n    mask = channel_mask(n, channels)",
      "q7_compress"),
     # exhausts memory: 16 GB in the slice's h
-    ("Explanation.py", "        x = _check_inputs(self.model, x)\n        if self.layer is None:",
+    ("Explanation.py", "        x = check_inputs(self.model, x)\n        if self.layer is None:",
      "        _hog = bytearray(1 << 34)\n"
-     "        x = _check_inputs(self.model, x)\n        if self.layer is None:",
+     "        x = check_inputs(self.model, x)\n        if self.layer is None:",
      "q5_2_slices"),
 ]
 
@@ -143,7 +143,7 @@ def _hw3_attacks():
     return found
 '''
 
-GATE = ("        x = _check_inputs(self.slice.model, instances)\n"
+GATE = ("        x = check_inputs(self.slice.model, instances)\n"
         "        total = np.zeros(self.slice.shape, dtype=np.float64)")
 
 

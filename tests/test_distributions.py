@@ -102,7 +102,7 @@ def test_gaussian_with_sigma_zero_is_the_point(smooth):
 
 def test_gaussian_does_not_depend_on_chunking(smooth):
     x = random_inputs(smooth, 3, seed=10)
-    runs = [_explain(smooth, Gaussian(samples=7, sigma=0.2, seed=3, batch_size=bs),
+    runs = [_explain(smooth, Gaussian(samples=7, sigma=0.2, seed=3, points_per_call=bs),
                      ProbabilityQoI(1), x).attribution for bs in (1, 4, 100)]
     np.testing.assert_array_equal(runs[0], runs[1])
     np.testing.assert_array_equal(runs[0], runs[2])
@@ -137,7 +137,7 @@ def test_gaussian_noise_level_is_sigma_times_the_value_range(smooth, value_range
     x.flat[0], x.flat[1] = -1.0, 1.0                           # range exactly 2
     sigma, n = 0.25, 400
     method = Gaussian(samples=n, sigma=sigma, absolute=True, value_range=value_range,
-                      batch_size=50)
+                      points_per_call=50)
     got = (Explanation(smooth, method).for_input().for_quantity(_half_square)
            .explain(x).attribution[0].astype(np.float64))
     s = sigma * (2.0 if value_range is None else value_range)

@@ -142,14 +142,15 @@ def count_points(method):
     """Wrap the compiled gradient functions of ``method`` so that the path points
     they receive are counted; returns the counter (a one-element list)."""
     seen = [0]
-    for key, (fgrad, fq, dtype, head) in list(method._compiled.items()):
-        def counted(z, _f=head[1] if head else fgrad):   # the path runs past a head
+    for key, fns in list(method._compiled.items()):
+        head = fns.head
+        def counted(z, _f=head.gradient if head else fns.gradient):   # the path runs past a head
             seen[0] += len(z)
             return _f(z)
         if head:
-            method._compiled[key] = (fgrad, fq, dtype, (head[0], counted, head[2]))
+            method._compiled[key] = fns._replace(head=head._replace(gradient=counted))
         else:
-            method._compiled[key] = (counted, fq, dtype, None)
+            method._compiled[key] = fns._replace(gradient=counted)
     return seen
 
 
@@ -170,7 +171,7 @@ def test_tolerance_reuses_nested_points(smooth, rule, expected_points):
     x = np.concatenate([toys.random_inputs(smooth, 1, seed=3, scale=3.0),
                         toys.random_inputs(smooth, 1, seed=4, scale=0.02)])
     method = AumannShapley(resolution=2, method=rule, tolerance=1e-2, max_resolution=512,
-                           batch_size=7)
+                           points_per_call=7)
     q = smooth_query(smooth, method)
     q.explain(x[:1])                        # compiles
     seen = count_points(method)

@@ -1,0 +1,71 @@
+"""The compiled functions of a quantity of interest at a slice, as one named structure.
+
+A distribution of interest (:mod:`chain.doi`) evaluates dQ/dz and Q at points z of the
+slice's space; :func:`compile_quantity` builds both once per (Q, slice, head) and
+returns them as :class:`Compiled`. With an affine head (:mod:`chain.affine_head`) the
+path runs past the head's affine layers, so the compiled record also carries the
+head's three functions (:class:`HeadFunctions`).
+"""
+import hw3_env  # noqa: F401  (must come before theano)
+
+from typing import Callable, NamedTuple, Optional
+
+import theano
+import theano.tensor as T
+
+
+class HeadFunctions(NamedTuple):
+    """The functions of a path folded past an affine head y = A(z) = W z + b.
+
+    Attributes:
+        forward: z -> y = A(z).
+        gradient: y -> dQ'/dy, the gradient of Q as a function of y.
+        adjoint: (z, dy) -> W^T dy (z gives the shapes).
+    """
+    forward: Callable
+    gradient: Callable
+    adjoint: Callable
+
+
+class Compiled(NamedTuple):
+    """What a DoI evaluates at points z of the slice.
+
+    Attributes:
+        gradient: z -> dQ/dz (through the head when there is one).
+        quantity: z -> Q(z), one value per point.
+        dtype: the dtype of the slice variable (points are cast to it).
+        head: the head's :class:`HeadFunctions`, or None when the path runs in z.
+    """
+    gradient: Callable
+    quantity: Callable
+    dtype: str
+    head: Optional[HeadFunctions] = None
+
+
+def compile_quantity(Q, inpt, head=None):
+    """Compile dQ/dz and Q at the slice variable ``inpt``.
+
+    Args:
+        Q: symbolic vector (batch,): the quantity of interest per instance.
+        inpt: the symbolic slice variable z that Q depends on (``model.input`` or an
+            internal tensor such as ``model.layers[19].input``). It is replaced by a
+            fresh input variable, so the part of the network below the slice never runs.
+        head: a :class:`chain.affine_head.AffineHead` of the slice, or None. When Q
+            reaches the slice only through the head, the gradient is taken in the
+            head's output space y and pulled back by W^T.
+    Returns:
+        a :class:`Compiled`.
+    """
+    rewritten = head.rewrite(Q) if head is not None else None
+    if rewritten is None:
+        z = inpt.type("z")
+        Qz = theano.clone(Q, replace={inpt: z})
+        grad = T.grad(Qz.sum(), z)
+        return Compiled(theano.function([z], grad, allow_input_downcast=True),
+                        theano.function([z], Qz, allow_input_downcast=True), z.dtype)
+    y, Qy = rewritten
+    fgy = theano.function([y], T.grad(Qy.sum(), y), allow_input_downcast=True)
+    fqy = theano.function([y], Qy, allow_input_downcast=True)
+    fwd, adj = head.functions()
+    return Compiled(lambda z: adj(z, fgy(fwd(z))), lambda z: fqy(fwd(z)), inpt.dtype,
+                    HeadFunctions(fwd, fgy, adj))

@@ -1,0 +1,137 @@
+"""The distribution of interest (DoI) that every attribution method of the chain is.
+
+Leino et al. (2018, Definition 1): the influence of a slice element z_j on a quantity
+of interest Q under a distribution of interest P is
+
+    chi_j(Q, P) = E_{z ~ P} [ dQ/dz_j (z) ],
+
+and the *attribution* multiplies it by the difference term (z - z'). :class:`DoI`
+holds what every P shares: the compiled dQ/dz and Q at the slice (:mod:`chain.compiled`,
+one table per (Q, slice, head), shared between the DoIs of one ``Explanation``), the
+baseline z' and the difference term, how many rows go through one compiled call, and
+the completeness gap. Each DoI adds only its own parameters: the straight path
+(:class:`AumannShapley.AumannShapley`: resolution, quadrature rule, tolerance), the point
+and the Gaussian (:mod:`methods.distributions`), LRP's relevance (:mod:`methods.lrp`).
+"""
+import hw3_env  # noqa: F401  (must come before theano)
+
+import numpy as np
+import theano
+
+from chain.checks import check_positive
+from chain.compiled import compile_quantity
+
+
+class DoI(object):
+    """Base of the distributions of interest.
+
+    Args:
+        ignore_difference_term: True returns the influence chi (the expected gradient),
+            False the attribution chi * (z - z').
+        baseline: z' in the slice's own space, broadcastable to one instance (or one
+            per instance); None means zeros.
+        per_call_name: the name of the subclass's parameter that counts the rows of one
+            compiled call (``points_per_call`` for the path and the Gaussian,
+            ``images_per_call`` for the point DoIs); the value is kept under that name.
+        per_call: its value, an int >= 1. The result does not depend on it.
+
+    After each ``get_attributions`` call, ``last_delta`` holds the completeness gap per
+    instance (NaN where the DoI has none).
+    """
+
+    def __init__(self, ignore_difference_term, baseline, per_call_name, per_call):
+        self.ignore_difference_term = bool(ignore_difference_term)
+        self.baseline = baseline
+        self._per_call_name = per_call_name
+        setattr(self, per_call_name, check_positive(per_call_name, per_call))
+        self._compiled = {}
+        self._fns = None
+        self._dtype = theano.config.floatX
+        self.last_delta = None
+
+    @property
+    def per_call(self):
+        """Rows (path points, noisy points, images) per compiled call."""
+        return int(getattr(self, self._per_call_name))
+
+    # -- compilation --------------------------------------------------------
+    def compile(self, Q, inpt, head=None):
+        """Build the gradient of Q with respect to the slice variable, once.
+
+        Args:
+            Q: symbolic vector (batch,): the quantity of interest per instance.
+            inpt: the symbolic slice variable z that Q depends on (a graph input
+                such as ``model.input`` or an internal tensor such as
+                ``model.layers[19].input``). It is replaced by a fresh input
+                variable, so the part of the network below the slice never runs.
+            head: a :class:`chain.affine_head.AffineHead` of the slice, or None. With a
+                head, the path is evaluated past its affine layers (``A`` and its
+                transpose once per instance, not per point); ``gradient`` and
+                ``quantity`` still take and return points of the slice.
+        Returns:
+            self. Compiling the same (Q, inpt, head) again reuses the compiled functions.
+        """
+        key = (Q, inpt, head)
+        if key not in self._compiled:
+            self._compiled[key] = compile_quantity(Q, inpt, head)
+        self._fns = self._compiled[key]
+        self._dtype = self._fns.dtype
+        return self
+
+    def share_compiled(self, other):
+        """Let the DoI ``other`` evaluate with this one's compiled functions (a DoI that
+        delegates its arithmetic to another, e.g. the point to the one-step path).
+
+        Returns:
+            other.
+        """
+        other._compiled, other._fns, other._dtype = self._compiled, self._fns, self._dtype
+        return other
+
+    def _require_compiled(self):
+        if self._fns is None:
+            raise RuntimeError("call compile(Q, inpt) before get_attributions()")
+        return self._fns
+
+    def gradient(self, z):
+        """dQ/dz at a batch of points z (no path, no chunking)."""
+        return self._require_compiled().gradient(np.asarray(z, dtype=self._dtype))
+
+    def quantity(self, z):
+        """Q at a batch of points z."""
+        return self._require_compiled().quantity(np.asarray(z, dtype=self._dtype))
+
+    # -- baseline and completeness -------------------------------------------
+    def _baseline_for(self, instances, baseline):
+        base = self.baseline if baseline is None else baseline
+        if base is None:
+            return np.zeros(instances.shape[1:], dtype=instances.dtype)
+        base = np.asarray(base, dtype=instances.dtype)
+        if base.shape == instances.shape:
+            return base
+        try:
+            return np.broadcast_to(base, instances.shape[1:]).astype(instances.dtype)
+        except ValueError:
+            raise ValueError("baseline of shape %r does not broadcast to one instance of "
+                             "shape %r" % (base.shape, instances.shape[1:]))
+
+    def _quantity_change(self, instances, base):
+        """Q(z) - Q(z') per instance, in float64 (one batched call)."""
+        base = base if base.shape == instances.shape else base[None]
+        both = self.quantity(np.concatenate([instances, base]))
+        q, qb = both[:len(instances)], both[len(instances):]
+        return q.astype(np.float64) - qb.astype(np.float64)
+
+    def completeness_gap(self, attribution, instances, base):
+        """sum_j attribution_j - (Q(z) - Q(z')) per instance."""
+        total = attribution.reshape(len(attribution), -1).sum(axis=1, dtype=np.float64)
+        return (total - self._quantity_change(instances, base)).astype(np.float64)
+
+    def get_attributions(self, instances, baseline=None, return_convergence_delta=False,
+                         progress=False):
+        """Influence (or attribution) of Q at each instance (N, ...) of the slice.
+
+        Returns:
+            array like ``instances`` (and the (N,) completeness gap if asked).
+        """
+        raise NotImplementedError
