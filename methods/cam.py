@@ -307,6 +307,8 @@ def compare(imgs, model, target_labels, layer=None, methods=None):
     Returns:
         dict method name -> :class:`CamResult`, in the order of ``methods``.
     """
+    from methods.registry import cams          # the registry imports this module
+    weights = {e.name: e.weights for e in cams()}
     x = check_inputs(model, imgs)
     out = {}
     for name in (methods or list(weights)):
