@@ -100,12 +100,15 @@ def plot_grid(recall, precision, tops, bottoms, class_name, annot=True, axes=Non
 
 def _concept_panel(ax, r, label, top):
     """One layer's histogram of detector concepts on ``ax``."""
+    from matplotlib.ticker import MaxNLocator
     counts = r.concept_counts().most_common(top)
     if counts:
         names, values = zip(*counts)
         ax.barh(range(len(values))[::-1], values, color="tab:blue")
         ax.set_yticks(range(len(values))[::-1])
         ax.set_yticklabels(names, fontsize=8)
+        ax.set_ylim(len(values) - top - 0.5, len(values) - 0.5)   # one bar height for all
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))      # units are counted
     else:
         ax.text(0.5, 0.5, "no detector units", ha="center", va="center",
                 transform=ax.transAxes)

@@ -180,12 +180,12 @@ def plot_cams(images, maps, titles=None, axes=None):
     return fig
 
 
-def _tinted(image, layers):
-    """A grey copy of ``image`` with each (mask, RGB colour) blended over it at 0.55:
-    dark objects stay visible under a tint."""
+def _tinted(image, layers, opacity=0.55):
+    """A grey copy of ``image`` with each (mask, RGB colour) blended over it at
+    ``opacity``: dark objects stay visible under a tint."""
     out = grey_backdrop(image)
     for mask, colour in layers:
-        out[mask] = 0.45 * out[mask] + 0.55 * np.asarray(colour, dtype=np.float64)
+        out[mask] = (1 - opacity) * out[mask] + opacity * np.asarray(colour, dtype=np.float64)
     return out
 
 
@@ -223,7 +223,8 @@ def plot_lime(images, results, titles=None, axes=None):
         a, b = grid[i // per_row, 2 * (i % per_row)], grid[i // per_row, 2 * (i % per_row) + 1]
         a.axis("on")
         b.axis("on")
-        tint = _tinted(im, [(r.positive, cmap(1.0)[:3]), (r.negative, cmap(0.0)[:3])])
+        tint = _tinted(im, [(r.positive, cmap(1.0)[:3]), (r.negative, cmap(0.0)[:3])],
+                       opacity=0.35)     # nearly every superpixel is tinted: keep the picture
         a.imshow(mark_boundaries(tint, r.segments, color=(1, 1, 0)), interpolation="nearest")
         _frame(a, titles[i] if titles else "image %d" % i)
         scale = float(np.abs(r.weights).max()) or 1.0
