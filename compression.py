@@ -31,8 +31,8 @@ slice s = <g, h> at conv4_1 (``Explanation(model, method).for_layer(19)``):
    arg-max of the uncompressed g(h(x)), which is the full model.
 5. **The grid.** Every (t, b) of a grid, by default t, b in 0, 1, 2, 4, 8, ..., C
    (:func:`default_grid`), gives one recall and one precision
-   (:func:`recall_grid`): Figure 3 is its heat map (:func:`plot_grid`). Table 1
-   reports, for each class, the original recall and the recall and precision of the
+   (:func:`recall_grid`): Figure 3 is its heat map (``VisualizerTiler.plot_grid``).
+   Table 1 reports, for each class, the original recall and the recall and precision of the
    grid's best cell (:func:`best_cell`: the highest recall, ties to fewer kept
    channels, then to the higher precision).
 
@@ -349,7 +349,8 @@ class Grid:
     n_total: int
 
     def plot(self, class_name):
-        """Figure 3 for this grid (:func:`plot_grid`)."""
+        """Figure 3 for this grid (:func:`VisualizerTiler.plot_grid`)."""
+        from VisualizerTiler import plot_grid
         return plot_grid(self.recall, self.precision, self.tops, self.bottoms, class_name)
 
     def best(self):
@@ -431,38 +432,6 @@ def _check_grid_arrays(recall_, precision_, tops, bottoms):
         raise ValueError("recall and precision must have shape (len(tops), len(bottoms)) "
                          "= %r, got %r and %r" % (shape, r.shape, p.shape))
     return r, p
-
-
-def plot_grid(recall, precision, tops, bottoms, class_name, annot=True):
-    """Figure 3: heat maps of the compressed classifier's recall and precision.
-
-    Rows are the numbers of top (most positive) channels kept, increasing upwards;
-    columns the numbers of bottom (most negative) channels kept. Undefined cells
-    (NaN: no prediction of the class, so no precision) are left blank.
-
-    Args:
-        recall, precision: arrays (len(tops), len(bottoms)).
-        tops, bottoms: the kept counts.
-        class_name: for the titles.
-        annot: write each cell's value.
-    Returns:
-        the matplotlib Figure (two heat maps).
-    """
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-    r, p = _check_grid_arrays(recall, precision, tops, bottoms)
-    w = 1.2 + 0.55 * len(bottoms)
-    fig, axes = plt.subplots(1, 2, figsize=(2 * w + 1.5, 0.5 * len(tops) + 1.8))
-    for ax, values, what in zip(axes, (r, p), ("recall", "precision")):
-        sns.heatmap(values, ax=ax, vmin=0, vmax=1, cmap="viridis", annot=annot,
-                    fmt=".2f", annot_kws={"fontsize": 7}, xticklabels=list(bottoms),
-                    yticklabels=list(tops), cbar_kws={"label": what})
-        ax.invert_yaxis()
-        ax.set_xlabel("bottom (most negative) channels kept")
-        ax.set_ylabel("top (most positive) channels kept")
-        ax.set_title("%s: %s of the compressed model" % (class_name, what))
-    fig.tight_layout()
-    return fig
 
 
 def best_cell(recall, precision, tops, bottoms, kept=None):

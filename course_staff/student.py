@@ -22,16 +22,15 @@ from course_staff import markers, questions
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STUBBED = ("AumannShapley.py", "Explanation.py", "compression.py")
 COPIED = ("hw3_env.py", "models.py", "test_data.py", "VisualizerTiler.py", "requirements.txt",
-          "synthetic_world/__init__.py", "synthetic_world/scenes.py",
-          "synthetic_world/train_surrogate.py", "notebook_tools/__init__.py",
-          "notebook_tools/progress.py", "notebook_tools/execute.py",
           "evaluation/__init__.py", "evaluation/ground_truth.py", "evaluation/measures.py",
           "evaluation/evidence.py", "evaluation/hw3_answers.py",
           "models/surrogate.h5", "models/surrogate.json",
           "data/images.tsv", "data/imagenet_classes.tsv") + tuple(
-    # the C ops and the chain's parts (which the three stubbed modules import) whole:
-    # a new module must not be left behind
-    package + "/" + f for package in ("theano_ops", "chain")
+    # whole packages: the C ops, the chain's parts (which the three stubbed modules
+    # import), the figures, the photos' fetching, the synthetic world, the notebook
+    # runner; a new module must not be left behind
+    package + "/" + f
+    for package in ("theano_ops", "chain", "plots", "photos", "synthetic_world", "notebook_tools")
     for f in sorted(os.listdir(os.path.join(ROOT, package))) if f.endswith(".py"))
 
 

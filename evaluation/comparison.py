@@ -21,7 +21,7 @@ from evaluation import evidence, measures as M
 from notebook_tools.progress import progress
 
 __all__ = ["Method", "Scenes", "grade", "compare", "table_markdown", "synthetic_scenes",
-           "photo_scenes", "plot_maps", "difference_term_correlation", "reading",
+           "photo_scenes", "difference_term_correlation", "reading",
            "localisation_paragraph", "comparative_paragraph", "randomisation_paragraph",
            "ablation_paragraph", "parameters_paragraph", "time_paragraph", "signed_methods",
            "pointing_split"]
@@ -220,44 +220,6 @@ def photo_scenes(world, image_set):
     """
     return Scenes(world.preprocess(image_set.images), np.asarray(image_set.labels)), \
         np.asarray(image_set.images)
-
-
-def plot_maps(results, pictures, indices, titles):
-    """Every method's map on the same few images: one column per image, one row per
-    method.
-
-    Each map is divided by its own largest magnitude, so every panel runs from -1 to 1
-    on one colour map (``seismic``: red positive, blue negative, white 0) and one colour
-    bar serves the figure; the scales of the maps themselves differ (the caption says
-    so). Non-negative maps (magnitudes, CAMs) therefore run from white to red.
-
-    Returns:
-        the Figure.
-    """
-    import matplotlib.pyplot as plt
-    names = list(results)
-    fig, axes = plt.subplots(len(names) + 1, len(indices),
-                             figsize=(1.7 * len(indices) + 2.4, 1.6 * (len(names) + 1)),
-                             squeeze=False)
-    shown = None
-    for j, (i, t) in enumerate(zip(indices, titles)):
-        axes[0, j].imshow(pictures[i])
-        axes[0, j].set_title(t, fontsize=8)
-        for r, name in enumerate(names, start=1):
-            m = results[name]["maps"][i]
-            lim = np.abs(m).max() or 1.0
-            shown = axes[r, j].imshow(m / lim, cmap="seismic", vmin=-1, vmax=1)
-    for r, name in enumerate(["image"] + names):
-        axes[r, 0].set_ylabel(name, fontsize=7, rotation=0, ha="right", va="center")
-    for ax in axes.ravel():
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.tight_layout(rect=(0, 0, 0.88, 1))
-    if shown is not None:
-        bar = fig.colorbar(shown, cax=fig.add_axes([0.91, 0.4, 0.025, 0.2]), ticks=[-1, 0, 1])
-        bar.set_label("map / its largest |value|", fontsize=8)
-        bar.ax.tick_params(labelsize=7)
-    return fig
 
 
 def difference_term_correlation(maps, x, baseline):

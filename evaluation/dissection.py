@@ -308,50 +308,6 @@ def detector_table(rows):
     return "\n".join(lines)
 
 
-def plot_concept_histograms(results, title=None, top=12):
-    """The report's histograms: units per concept, one panel per layer, one row per
-    model (models side by side share each layer's column).
-
-    Args:
-        results: :class:`LayerDissection` per layer, or a list of (model label,
-            [LayerDissection]) for one row per model.
-        title: the figure's title.
-        top: at most this many concepts per panel (the most frequent).
-    Returns:
-        the matplotlib Figure.
-    """
-    import matplotlib.pyplot as plt
-    models = _as_models(results)
-    cols = max(len(res) for _, res in models)
-    fig, axes = plt.subplots(len(models), cols, figsize=(4.6 * cols, 3.6 * len(models)),
-                             squeeze=False)
-    for row, (label, res) in enumerate(models):
-        for ax, r in zip(axes[row], res):
-            _concept_panel(ax, r, label, top)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def _concept_panel(ax, r, label, top):
-    """One layer's histogram of detector concepts on ``ax``."""
-    counts = r.concept_counts().most_common(top)
-    if counts:
-        names, values = zip(*counts)
-        ax.barh(range(len(values))[::-1], values, color="tab:blue")
-        ax.set_yticks(range(len(values))[::-1])
-        ax.set_yticklabels(names, fontsize=8)
-    else:
-        ax.text(0.5, 0.5, "no detector units", ha="center", va="center",
-                transform=ax.transAxes)
-        ax.set_yticks([])
-    ax.set_xlabel("units")
-    ax.set_title("%s%s: %d / %d detectors" % ("" if label is None else label + ", ",
-                                              r.name, r.n_detectors, len(r.labels)),
-                 fontsize=10)
-
-
 # ---------------------------------------------------------------------------
 # Two networks compared (the report's Task 1) and every unit's description
 # ---------------------------------------------------------------------------
@@ -430,31 +386,6 @@ def duplicates(result):
     """Detector units of one layer that repeat a concept another unit of the layer
     already detects: detectors minus distinct concepts."""
     return result.n_detectors - len(result.concept_counts())
-
-
-def plot_shared_exclusive(results_a, results_b, labels=("A", "B")):
-    """The report's histogram of concepts shared by both networks and exclusive to
-    each (over all dissected layers).
-
-    Args:
-        results_a, results_b: as :func:`shared_concepts`.
-        labels: the two networks' names.
-    Returns:
-        the matplotlib Figure.
-    """
-    import matplotlib.pyplot as plt
-    shared, only_a, only_b = shared_concepts(results_a, results_b)
-    values = [len(shared), len(only_a), len(only_b)]
-    fig, ax = plt.subplots(figsize=(5.0, 3.0))
-    bars = ax.bar(range(3), values, color=["tab:purple", "tab:blue", "tab:orange"])
-    ax.bar_label(bars)
-    ax.set_xticks(range(3))
-    ax.set_xticklabels(["shared", "only " + labels[0], "only " + labels[1]], fontsize=9)
-    ax.set_ylabel("concepts")
-    ax.set_ylim(0, max(values + [1]) * 1.15)
-    ax.set_title("Concepts detected by both networks or by one", fontsize=10)
-    fig.tight_layout()
-    return fig
 
 
 def is_scene_concept(name):

@@ -66,7 +66,8 @@ def measure(maps, masks=None, parts=None):
 
     Args:
         masks: the image set's masks (dict name -> bool (N, H, W)) or None.
-        parts: the regions to profile (default every mask); ``'background'`` is added.
+        parts: the regions to profile (default every mask but the background textures,
+            as :func:`evaluation.evidence.regions_of`); ``'background'`` is added.
     Returns:
         :class:`MapEvidence`.
     """
@@ -75,10 +76,7 @@ def measure(maps, masks=None, parts=None):
     focus = float(np.nanmean(f)) if np.isfinite(f).any() else float("nan")
     profile = None
     if masks:
-        regions = list(parts or masks)
-        if ev.BACKGROUND not in regions:
-            regions.append(ev.BACKGROUND)
-        profile = ev.part_profile(maps, masks, regions)
+        profile = ev.part_profile(maps, masks, list(ev.regions_of(masks, parts)))
     return MapEvidence(profile, focus, len(maps))
 
 

@@ -99,41 +99,6 @@ def iou_table(names, masks_a, masks_b):
     return list(zip(names, values.tolist())), float(np.nanmean(values))
 
 
-def plot_overlap(images, masks_a, masks_b, titles=None, labels=("A", "B")):
-    """Each image with mask A in red, mask B in blue and their intersection in
-    magenta (the report's Task 4 comparison figures).
-
-    Args:
-        images: uint8 (N, H, W, 3); masks_a, masks_b: bool (N, H, W).
-        titles: N titles; labels: the two masks' names for the figure title.
-    Returns:
-        the matplotlib Figure (up to 6 images a row).
-    """
-    import matplotlib.pyplot as plt
-    images = np.asarray(images)
-    a, b = _as_masks(masks_a, "masks_a"), _as_masks(masks_b, "masks_b")
-    if a.shape != images.shape[:3] or b.shape != images.shape[:3]:
-        raise ValueError("masks %r and %r do not match the images %r"
-                         % (a.shape, b.shape, images.shape[:3]))
-    per_row = min(6, len(images))
-    rows = -(-len(images) // per_row)
-    fig, axes = plt.subplots(rows, per_row, figsize=(2.1 * per_row, 2.3 * rows + 0.4),
-                             squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for i, im in enumerate(images):
-        out = im.astype(np.float64) / 255 * 0.45
-        out[a[i] & ~b[i]] += [0.55, 0.0, 0.0]
-        out[b[i] & ~a[i]] += [0.0, 0.0, 0.55]
-        out[a[i] & b[i]] += [0.55, 0.0, 0.55]
-        ax = axes[i // per_row, i % per_row]
-        ax.imshow(np.clip(out, 0, 1))
-        ax.set_title(titles[i] if titles else "image %d" % i, fontsize=8)
-    fig.suptitle("%s (red), %s (blue), both (magenta)" % labels, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
 def iou_markdown(names, columns):
     """A Markdown table of IoUs: one row per image and a last row with the means.
 
@@ -156,28 +121,6 @@ def iou_markdown(names, columns):
         "**%s**" % fmt(np.nanmean(v)) if np.isfinite(v).any() else "n/a"
         for v in cols.values()))
     return "\n".join(lines)
-
-
-def plot_iou_bars(names, values, title, mean=None):
-    """A bar per image (the report's Task 4 chart), with the mean as a dashed line.
-
-    Returns:
-        the matplotlib Figure.
-    """
-    import matplotlib.pyplot as plt
-    values = np.asarray(values, dtype=np.float64)
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.6 * len(values) + 1.5), 3.2))
-    ax.bar(range(len(values)), np.nan_to_num(values), color="tab:purple")
-    ax.set_xticks(range(len(values)))
-    ax.set_xticklabels(list(names), rotation=45, ha="right", fontsize=8)
-    ax.set_ylabel("IoU")
-    ax.set_ylim(0, 1)
-    mean = float(np.nanmean(values)) if mean is None else mean
-    ax.axhline(mean, color="k", ls="--", lw=1, label="mean %.3f" % mean)
-    ax.legend(fontsize=8)
-    ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
 
 
 def extremes(names, values, k=2):

@@ -114,15 +114,6 @@ def heatmap(relevance):
     return r
 
 
-def sheet_cmap():
-    """The sheet's colour map: ``seismic`` darkened to 85% (red positive, blue negative)."""
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
-    cmap = plt.cm.seismic(np.arange(plt.cm.seismic.N))
-    cmap[:, 0:3] *= 0.85
-    return ListedColormap(cmap)
-
-
 def visualize(relevance, ax=None, title=None):
     """Draw relevance maps like the sheet's ``utils.visualize``: channel sum, the
     darkened 'seismic' colour map (red positive, blue negative), limits +-b of each
@@ -136,13 +127,12 @@ def visualize(relevance, ax=None, title=None):
     Returns:
         the matplotlib Figure.
     """
-    from VisualizerTiler import heatmap_row
+    from VisualizerTiler import relevance_row
     many = isinstance(relevance, (list, tuple))
     maps = [heatmap(r) for r in (relevance if many else [relevance])]
     titles = list(title) if many and title is not None else [title or ""] * len(maps)
-    return heatmap_row(maps, titles, cmap=sheet_cmap(), signed=True,
-                       limits=[heatmap_limit(m) for m in maps],
-                       ax=None if ax is None else list(np.atleast_1d(ax)))
+    return relevance_row(maps, titles, [heatmap_limit(m) for m in maps],
+                         axes=None if ax is None else list(np.atleast_1d(ax)))
 
 
 # ---------------------------------------------------------------------------

@@ -58,9 +58,6 @@ from methods.csep590b import (auc, deletion, insertion, integrated_gradients, oc
 from methods.scores import probabilities
 from VisualizerTiler import curves_plot, heatmap_row, image_row
 
-# one colour map per method throughout: signed scores on red/blue, saliency on viridis
-CMAP = {"Occlusion": "seismic", "Random": "PuOr_r", "saliency": "viridis"}
-
 np.random.seed(0)
 # %matplotlib inline
 
@@ -155,7 +152,7 @@ occ = occlusion(x[:N_SHOW], model, pred[:N_SHOW], black, superpixel_size=SUPERPI
 image_row(sample.images[:N_SHOW], labels[:N_SHOW])
 plt.show()
 heatmap_row(occ, ["occlusion %dx%d, image %d" % (SUPERPIXEL, SUPERPIXEL, i) for i in range(N_SHOW)],
-            cmap=CMAP["Occlusion"])
+            cmap="Occlusion")
 plt.show()
 p_black_all = probabilities(model, black[None])[0]
 for i in range(N_SHOW):
@@ -187,7 +184,7 @@ print("each superpixel holds one value:", bool(np.all(occ[:, ::SUPERPIXEL, ::SUP
 # %%
 occ_sizes = [occlusion(x[:1], model, pred[:1], black, superpixel_size=s, masks_per_call=BATCH)[0]
              for s in SIZES]
-heatmap_row(occ_sizes, ["%dx%d superpixels" % (s, s) for s in SIZES], cmap=CMAP["Occlusion"],
+heatmap_row(occ_sizes, ["%dx%d superpixels" % (s, s) for s in SIZES], cmap="Occlusion",
             suptitle="occlusion of image 0 (%s)" % names[pred[0]])
 plt.show()
 display(Markdown(answers.sizes_answer(SIZES, occ_sizes, S, answers.image_masks(sample.masks, 0))))
@@ -211,7 +208,7 @@ image_row([sample.images[0]] + blurred_pictures,
 plt.show()
 heatmap_row([occ_black0] + occ_blur,
             ["black baseline"] + ["blurred baseline, sigma = %g" % b for b in BLURS],
-            cmap=CMAP["Occlusion"], shared=False)
+            cmap="Occlusion", shared=False)
 plt.show()
 display(Markdown(answers.blur_answer(BLURS, occ_black0, occ_blur, SUPERPIXEL,
                                      answers.image_masks(sample.masks, 0))))
@@ -227,7 +224,7 @@ display(Markdown(answers.blur_answer(BLURS, occ_black0, occ_blur, SUPERPIXEL,
 # %%
 van = vanilla_gradients(x[:N_SHOW], model, pred[:N_SHOW])
 heatmap_row(van, ["vanilla gradients, image %d" % i for i in range(N_SHOW)],
-            cmap=CMAP["saliency"], signed=False, shared=False)
+            cmap="Vanilla gradients", signed=False, shared=False)
 plt.show()
 
 # %% [markdown]
@@ -241,7 +238,7 @@ plt.show()
 # %%
 sg = smoothgrad(x[:N_SHOW], model, pred[:N_SHOW], samples=SAMPLES, sigma=SIGMA)
 heatmap_row(sg, ["SmoothGrad, image %d" % i for i in range(N_SHOW)],
-            cmap=CMAP["saliency"], signed=False, shared=False)
+            cmap="SmoothGrad", signed=False, shared=False)
 plt.show()
 
 # %% [markdown]
@@ -254,7 +251,7 @@ sg_levels = {s_: (sg if s_ == SIGMA else smoothgrad(x[:N_SHOW], model, pred[:N_S
                                                     samples=SAMPLES, sigma=s_))
              for s_ in SG_SIGMAS}
 heatmap_row([m[0] for m in sg_levels.values()], ["SmoothGrad, sigma = %g" % s_ for s_ in sg_levels],
-            cmap=CMAP["saliency"], signed=False, shared=False, suptitle="image 0")
+            cmap="SmoothGrad", signed=False, shared=False, suptitle="image 0")
 plt.show()
 masks_show = None if sample.masks is None else {k: v[:N_SHOW] for k, v in sample.masks.items()}
 display(Markdown(answers.gradient_answer(answers.gradient_evidence(
@@ -271,7 +268,7 @@ print("SmoothGrad with sigma = 0 equals vanilla gradients:",
 # %%
 ig_black = integrated_gradients(x[:N_SHOW], model, pred[:N_SHOW], black, steps=STEPS)
 heatmap_row(ig_black, ["IG (black), image %d" % i for i in range(N_SHOW)],
-            cmap=CMAP["saliency"], signed=False, shared=False)
+            cmap="Integrated Gradients", signed=False, shared=False)
 plt.show()
 
 # %% [markdown]
@@ -281,7 +278,7 @@ plt.show()
 white = baselines.white(S, world.preprocess)
 ig_white = integrated_gradients(x[:N_SHOW], model, pred[:N_SHOW], white, steps=STEPS)
 heatmap_row(ig_white, ["IG (white), image %d" % i for i in range(N_SHOW)],
-            cmap=CMAP["saliency"], signed=False, shared=False)
+            cmap="Integrated Gradients", signed=False, shared=False)
 plt.show()
 p_black, p_white = probabilities(model, np.stack([black, white]))[:, pred[:N_SHOW]]
 for i in range(N_SHOW):
@@ -327,10 +324,9 @@ maps = {"Occlusion": occlusion(xe, model, te, black, superpixel_size=SUPERPIXEL,
 SHOW, show_why = answers.pick_curve_image(p_black_all[te])   # the image shown below
 display(Markdown(show_why))
 fig, axes = plt.subplots(1, 4, figsize=(13, 3.1), layout="constrained")
-image_row(sample.images[SHOW:SHOW + 1], [labels[SHOW]], ax=axes[:1])
+image_row(sample.images[SHOW:SHOW + 1], [labels[SHOW]], axes=axes[:1])
 for ax, n in zip(axes[1:], maps):
-    heatmap_row([maps[n][SHOW]], [n], cmap=CMAP.get(n, CMAP["saliency"]),
-                signed=n != "SmoothGrad", ax=[ax])
+    heatmap_row([maps[n][SHOW]], [n], cmap=n, signed=n != "SmoothGrad", axes=[ax])
 fig.suptitle("Each map on its own colour scale", fontsize=10)
 plt.show()
 
@@ -342,7 +338,7 @@ grid = {name: superpixel_sum(m, SUPERPIXEL) for name, m in maps.items()}
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.1), layout="constrained")
 for ax, n in zip(axes, grid):
     heatmap_row([grid[n][SHOW]], ["%s, %dx%d superpixels" % (n, SUPERPIXEL, SUPERPIXEL)],
-                cmap=CMAP.get(n, CMAP["saliency"]), signed=n != "SmoothGrad", ax=[ax])
+                cmap=n, signed=n != "SmoothGrad", axes=[ax])
 fig.suptitle("Each map on its own colour scale", fontsize=10)
 plt.show()
 

@@ -73,6 +73,8 @@ import test_data
 from evaluation import dissection, ground_truth, overlap
 from methods import cam, lime_image, scores
 from synthetic_world import scenes, surrogate
+from VisualizerTiler import (plot_cams, plot_concept_histograms, plot_iou_bars, plot_lime,
+                             plot_overlap, plot_shared_exclusive)
 
 np.random.seed(SEED)
 # %matplotlib inline
@@ -180,8 +182,8 @@ if len(trained) == 1:
 # concept (the twelve most frequent concepts per layer), one row per network.
 
 # %% tags=["probe-set"]
-dissection.plot_concept_histograms([(label, results[label]) for label, *_ in trained],
-                                   title="Concepts learned per layer")
+plot_concept_histograms([(label, results[label]) for label, *_ in trained],
+                        title="Concepts learned per layer")
 plt.show()
 
 # %% [markdown]
@@ -191,7 +193,7 @@ plt.show()
 # %% tags=["probe-set"]
 if len(trained) == 2:
     (la, *_), (lb, *_) = trained
-    dissection.plot_shared_exclusive(results[la], results[lb], labels=(la, lb))
+    plot_shared_exclusive(results[la], results[lb], labels=(la, lb))
     plt.show()
 else:
     print("one network: no shared or exclusive concepts to count")
@@ -275,7 +277,7 @@ for name, r in cams.items():
     print("%-13s %.3f s per image" % (name, r.seconds))
 
 # %%
-cam.plot_cams(report.images, {name: r.maps for name, r in cams.items()}, titles)
+plot_cams(report.images, {name: r.maps for name, r in cams.items()}, titles)
 plt.show()
 
 # %% [markdown]
@@ -375,7 +377,7 @@ print("LIME explains the model's top-1 class on every image:",
       [r.label for r in lime_results] == pred.tolist())
 
 # %%
-lime_image.plot_lime(report.images, lime_results, titles)
+plot_lime(report.images, lime_results, titles)
 plt.show()
 
 # %% [markdown]
@@ -425,13 +427,12 @@ rows, mean_iou = overlap.iou_table(short, cam_masks["Grad-CAM"], lime_masks)
 print("mean IoU(Grad-CAM, LIME) = %.3f over %d images" % (mean_iou, len(rows)))
 display(Markdown(overlap.iou_markdown(short, {"IoU(Grad-CAM, LIME)": gl_iou})
                  + "\n\nIoU " + overlap.extremes(short, gl_iou) + "."))
-overlap.plot_iou_bars(short, gl_iou, "IoU of Grad-CAM (>= %.1f) and LIME's positive "
-                      "superpixels" % CAM_THRESHOLD, mean_iou)
+plot_iou_bars(short, gl_iou, "IoU of Grad-CAM (>= %.1f) and LIME's positive "
+              "superpixels" % CAM_THRESHOLD, mean_iou)
 plt.show()
 
 # %%
-overlap.plot_overlap(report.images, cam_masks["Grad-CAM"], lime_masks, short,
-                     ("Grad-CAM", "LIME"))
+plot_overlap(report.images, cam_masks["Grad-CAM"], lime_masks, short, ("Grad-CAM", "LIME"))
 plt.show()
 
 # %% [markdown]

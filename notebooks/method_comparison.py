@@ -80,6 +80,7 @@ from IPython.display import Markdown, display
 import test_data
 from evaluation import comparison, contenders, ground_truth
 from methods import baselines
+from VisualizerTiler import plot_maps
 
 np.random.seed(0)
 # %matplotlib inline
@@ -141,7 +142,7 @@ display(Markdown(comparison.table_markdown(results, why)))
 # (needs the table's maps, see above)
 show = [int(np.flatnonzero(scenes.labels == c)[0]) for c in
         ((0, 1, 3, 7) if world.name == "synthetic" else np.unique(scenes.labels)[:4])]
-fig = comparison.plot_maps(results, pictures, show, [names[scenes.labels[i]] for i in show])
+fig = plot_maps(results, pictures, show, [names[scenes.labels[i]] for i in show])
 plt.show()
 
 # %% [markdown]

@@ -325,7 +325,7 @@ r_lrp = sheet11.lrp(x, model, c)
 lrp_expl = sheet11.explainer(model, "lrp")    # the explainer behind sheet11.lrp
 lrp_m = lrp_expl.model                        # the rewritten model
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), layout="constrained")
-image_row(photo.images[:1], [names[c]], ax=axes[:1])
+image_row(photo.images[:1], [names[c]], axes=axes[:1])
 sheet11.visualize([r_gxi[0], r_lrp[0]], ax=axes[1:],
                   title=["Gradient x Input", "LRP (z^B + LRP-gamma)"])
 plt.show()

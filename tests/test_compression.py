@@ -239,22 +239,6 @@ def test_best_cell_tie_breaks():
     assert (all_nan["top"], all_nan["bottom"]) == (0, 0)
 
 
-def test_plot_grid_draws_two_labelled_heatmaps():
-    import matplotlib.pyplot as plt
-    r = np.array([[0.0, 0.5], [1.0, np.nan]])
-    fig = cp.plot_grid(r, r, (0, 1), (0, 4), "chain saw")
-    heat = [ax for ax in fig.axes if ax.get_xlabel()]
-    assert len(heat) == 2
-    for ax in heat:
-        assert ax.get_xlabel() == "bottom (most negative) channels kept"
-        assert ax.get_ylabel() == "top (most positive) channels kept"
-        assert "chain saw" in ax.get_title()
-        assert sorted(t.get_text() for t in ax.texts) == ["0.00", "0.50", "1.00"]
-    plt.close(fig)
-    fig = cp.plot_grid(r, np.full((2, 2), np.nan), (0, 1), (0, 4), "chain saw")
-    plt.close(fig)                                  # a grid without precision draws too
-
-
 # -- the experiment and Table 1 -------------------------------------------------------
 def test_compression_experiment_on_the_toy(toy_slice, toy):
     classes = [2, 0, 1]
@@ -336,8 +320,6 @@ def test_bad_inputs_raise(vgg_slice):
         cp.recall_grid(vgg_slice, z, [0, 1], 10, scores, progress=False)
     with pytest.raises(ValueError, match="tops entries must be a non-negative int"):
         cp.recall_grid(vgg_slice, z, [0, 1], 0, scores, tops=(0, -1), progress=False)
-    with pytest.raises(ValueError, match="shape \\(len\\(tops\\), len\\(bottoms\\)\\)"):
-        cp.plot_grid(np.zeros((2, 2)), np.zeros((2, 3)), (0, 1), (0, 1), "x")
     with pytest.raises(ValueError, match="shape \\(len\\(tops\\), len\\(bottoms\\)\\)"):
         cp.best_cell(np.zeros((3, 2)), np.zeros((3, 2)), (0, 1), (0, 1))
     with pytest.raises(ValueError, match="by must be one of"):
