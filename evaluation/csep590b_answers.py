@@ -12,6 +12,7 @@ import hw3_env  # noqa: F401
 import numpy as np
 
 from evaluation import evidence
+from evaluation.evidence import pct
 from methods.baselines import broadcast_baseline
 from methods.removal import auc
 from methods.scores import probabilities
@@ -20,10 +21,6 @@ __all__ = ["image_masks", "occluded_prediction", "occlusion_evidence", "occlusio
            "occlusion_summary", "sizes_answer", "blur_answer", "gradient_evidence",
            "gradient_answer", "completeness_answer", "pick_curve_image", "curve_answer",
            "mean_curves_answer", "ground_truth_answer"]
-
-
-def _pct(v):
-    return "%.0f%%" % (100 * v)
 
 
 def _names(words):
@@ -115,8 +112,8 @@ def occlusion_sentence(label, ev, class_names):
         where = ("on the %s" % _word(regions[0]) if len(set(regions)) == 1 else
                  "on the " + _names(_word(r) for r in regions) + " respectively")
         text = ("The %s strongest cells (%s) lie mostly %s (%s of each cell; %s on the "
-                "object)." % (_count(len(peaks)), vals, where, _names(_pct(p["coverage"]) for p in peaks),
-                              _names(_pct(p["on_object"]) for p in peaks)))
+                "object)." % (_count(len(peaks)), vals, where, _names(pct(p["coverage"]) for p in peaks),
+                              _names(pct(p["on_object"]) for p in peaks)))
     else:
         text = ("The %s strongest cells (%s) are at %s of the %dx%d grid (row, column from "
                 "the top left); what lies there only the picture shows."
@@ -133,13 +130,13 @@ def occlusion_sentence(label, ev, class_names):
     if prof is not None:
         text += (" Over the whole map, %s of the positive mass falls on the background "
                  "(%s chance) and %s on the object (%s); %s."
-                 % (_pct(prof.share[evidence.BACKGROUND]),
+                 % (pct(prof.share[evidence.BACKGROUND]),
                     evidence.times(prof.ratio[evidence.BACKGROUND]),
-                    _pct(prof.share["object"]), evidence.times(prof.ratio["object"]),
+                    pct(prof.share["object"]), evidence.times(prof.ratio["object"]),
                     evidence.ranking_sentence("the map", prof,
                                               exclude=("object", evidence.BACKGROUND,
                                                        "distractors"))))
-    text += " Negative scores hold %s of the map's absolute mass." % _pct(ev["negative"])
+    text += " Negative scores hold %s of the map's absolute mass." % pct(ev["negative"])
     return "**%s.** %s" % (label[:1].upper() + label[1:], text)
 
 
@@ -176,7 +173,7 @@ def occlusion_summary(evs, labels, class_names):
                    "hangs on a few superpixels." % _names(lab for lab, _ in drops))
     neg = max(ev["negative"] for ev in evs)
     out.append("Negative scores (blue: removing the cell raises p_t) hold at most %s of a "
-               "map's absolute mass%s." % (_pct(neg), "" if neg > 0.05 else
+               "map's absolute mass%s." % (pct(neg), "" if neg > 0.05 else
                                              ": with the black baseline almost every cell "
                                              "either matters or does nothing"))
     return " ".join(out)
@@ -248,7 +245,7 @@ def blur_answer(blurs, occ_black, occ_blur, superpixel_size, masks=None):
         prof = evidence.part_profile(np.asarray(m)[None], masks) if masks is not None else None
         stats.append((float(cells.max()), evidence.negative_share(cells),
                       int((cells < -0.001).sum()), prof))
-    rows = ["| %s | %.3f | %s | %d |%s" % (n, mx, _pct(neg), nneg,
+    rows = ["| %s | %.3f | %s | %d |%s" % (n, mx, pct(neg), nneg,
                                            " %s |" % _top_region(prof) if prof else "")
             for n, (mx, neg, nneg, prof) in zip(names, stats)]
     table = "\n".join(["| baseline | largest score | negative share of the mass | cells below "
@@ -275,7 +272,7 @@ def blur_answer(blurs, occ_black, occ_blur, superpixel_size, masks=None):
     if neg_blur > neg_black:
         text += (" Blurred baselines give more blue cells (up to %s of the mass is negative, "
                  "%s with black): replacing those cells by their blurred version raises p_t."
-                 % (_pct(neg_blur), _pct(neg_black)))
+                 % (pct(neg_blur), pct(neg_black)))
     text += (" The baseline decides what a removal means, so it changes the explanation: "
              "black asks which regions matter, a blur which details matter.")
     return text
@@ -311,7 +308,7 @@ def gradient_answer(ev, image_labels, top=0.1):
     for n in methods:
         cells = []
         for e in ev[n]:
-            c = "top %s of pixels hold %s" % (_pct(top), _pct(e["focus"]))
+            c = "top %s of pixels hold %s" % (pct(top), pct(e["focus"]))
             if masked:
                 c += "; object %s, highest: %s" % (evidence.times(e["profile"].ratio["object"]),
                                                    _top_region(e["profile"]))
@@ -322,7 +319,7 @@ def gradient_answer(ev, image_labels, top=0.1):
     f_rank = sorted(methods, key=lambda n: -mean_focus[n])
     text += ("Focus (share of each map's mass in its top %s of pixels, %s for a map spread "
              "evenly), mean over the images: %s."
-             % (_pct(top), _pct(top), ", ".join("%s %s" % (n, _pct(mean_focus[n])) for n in f_rank)))
+             % (pct(top), pct(top), ", ".join("%s %s" % (n, pct(mean_focus[n])) for n in f_rank)))
     text += " %s is the most concentrated, %s the most spread out." % (f_rank[0], f_rank[-1])
     if masked:
         obj = {n: np.nanmean([e["profile"].ratio["object"] for e in ev[n]]) for n in methods}
@@ -350,7 +347,7 @@ def completeness_answer(image_labels, p_image, p_baseline, abs_mass, baseline_na
         d = p - q
         n = (a - d) / (2 * a) if a > 0 else 0.0
         neg.append(n)
-        rows.append("| %s | %.3f | %.3f | %s |" % (lab, d, a, _pct(n)))
+        rows.append("| %s | %.3f | %.3f | %s |" % (lab, d, a, pct(n)))
     text = "\n".join(rows) + "\n\n"
     text += ("By completeness the signed attributions add up to p_t(image) - p_t(%s), so the "
              "negative part of each map is (mass - difference) / 2. " % baseline_name)
@@ -431,8 +428,8 @@ def curve_answer(num, ins, dele, occ_cells, p_image):
             "p_t below half of p_t(image) = %.3f after %s of the superpixels; %d superpixel%s "
             "alone drop%s p_t by more than half. Inserting in the same order from the baseline reaches half of "
             "p_t after %s of the superpixels and stays within 0.05 of p_t(image) from %s on"
-            % (a_del, a_ins, p_image, _pct(f_del), strong, "" if strong == 1 else "s",
-               "s" if strong == 1 else "", _pct(f_ins), _pct(f_settle)))
+            % (a_del, a_ins, p_image, pct(f_del), strong, "" if strong == 1 else "s",
+               "s" if strong == 1 else "", pct(f_ins), pct(f_settle)))
     text += (", with %d dip%s of more than 0.1 on the way." % (drops, "" if drops == 1 else "s")
              if drops else ", without a dip of more than 0.1.")
     if a_del < 1 - a_ins:
@@ -449,7 +446,7 @@ def mean_curves_answer(curves_ins, curves_del, p_baseline_mean, at=(0.05, 0.2)):
     ai = {n: curves_ins[n][2].mean() for n in methods}
     ad = {n: curves_del[n][2].mean() for n in methods}
     table = ["| method | insertion AUC (higher is better) | deletion AUC (lower is better) | "
-             + " | ".join("deletion p_t at %s" % _pct(a) for a in at) + " |",
+             + " | ".join("deletion p_t at %s" % pct(a) for a in at) + " |",
              "|---" * (3 + len(at)) + "|"]
     mean_del = {n: curves_del[n][0].mean(axis=0) for n in methods}
     mean_ins = {n: curves_ins[n][0].mean(axis=0) for n in methods}
@@ -473,7 +470,7 @@ def mean_curves_answer(curves_ins, curves_del, p_baseline_mean, at=(0.05, 0.2)):
                  "than chance on at least one of them.")
         r05 = _first_at(xi, mean_ins["Random"], 0.5)
         text += (" The mean Random insertion curve first reaches 0.5 after %s of the "
-                 "superpixels." % _pct(r05) if np.isfinite(r05) else
+                 "superpixels." % pct(r05) if np.isfinite(r05) else
                  " The mean Random insertion curve never reaches 0.5.")
     others = [n for n in methods if n != "Random"]
     if len(others) >= 2:
@@ -482,7 +479,7 @@ def mean_curves_answer(curves_ins, curves_del, p_baseline_mean, at=(0.05, 0.2)):
             c = evidence.crossing(xs[1:], mc[a][1:], mc[b][1:])
             if np.isfinite(c["x"]):
                 text += (" The mean %s curves of %s and %s first cross at %s of the "
-                         "superpixels (%s is %s before)." % (kind, a, b, _pct(c["x"]), a,
+                         "superpixels (%s is %s before)." % (kind, a, b, pct(c["x"]), a,
                                                              "above" if c["before"] > 0 else "below"))
             else:
                 text += " The mean %s curves of %s and %s never cross." % (kind, a, b)
@@ -508,10 +505,10 @@ def ground_truth_answer(maps, masks, ablation_ranks=None):
     rows = ["| method | share on the object | " + " | ".join(
         "%s (x chance)" % _word(r) for r in first.ratio) + " |", "|---" * (len(first.ratio) + 2) + "|"]
     for n, p in profiles.items():
-        rows.append("| %s | %s | %s |" % (n, _pct(p.share["object"]), " | ".join(
+        rows.append("| %s | %s | %s |" % (n, pct(p.share["object"]), " | ".join(
             evidence.times(p.ratio[r], 2) for r in p.ratio)))
     rank = sorted(profiles, key=lambda n: -profiles[n].ratio["object"])
-    text = ("The object covers %s of a scene on average.\n\n" % _pct(first.area["object"])
+    text = ("The object covers %s of a scene on average.\n\n" % pct(first.area["object"])
             + "\n".join(rows) + "\n\nOn the object: " +
             " > ".join("%s (%s)" % (n, evidence.times(profiles[n].ratio["object"], 2)) for n in rank)
             + ".")

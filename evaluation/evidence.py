@@ -339,3 +339,8 @@ def roughness(images):
     dx = np.abs(np.diff(x, axis=2)).mean(axis=(1, 2, 3))
     dy = np.abs(np.diff(x, axis=1)).mean(axis=(1, 2, 3))
     return (dx + dy) / 2
+
+
+def pct(v):
+    """A share as a whole percentage: ``0.825`` -> ``'83%'``; ``'n/a'`` for nan."""
+    return "n/a" if not np.isfinite(v) else "%.0f%%" % (100 * v)

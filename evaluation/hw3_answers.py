@@ -11,17 +11,13 @@ class unless the numbers it reads came with that name.
 import numpy as np
 
 from evaluation import evidence as ev
+from evaluation.evidence import pct
 
 FOCUS_TOP = 0.1
 """The share of pixels :func:`evidence.focus` counts (the strongest 10%)."""
 
 MARGIN = 0.05
 """Differences of shares (or focus) below this count as "about the same"."""
-
-
-def pct(v):
-    """``0.825`` -> ``'83%'``; ``'n/a'`` for nan."""
-    return "n/a" if not np.isfinite(v) else "%.0f%%" % (100 * v)
 
 
 def _span(values, fmt):

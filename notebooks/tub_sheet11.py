@@ -45,7 +45,7 @@ from IPython.display import Markdown, display
 import models
 import test_data
 from Explanation import Explanation, top_neurons
-from evaluation import evidence
+from evaluation import evidence, sheet11_answers
 from methods import lrp as L
 from exercises import theory
 from methods import prototypes, sheet11
@@ -126,7 +126,7 @@ image_row([proto_pictures[c] for c in am_classes] + [real[c].images[0] for c in 
           + ["a real %s" % names[c] for c in am_classes], size=2.3)
 plt.show()
 print("real images per class:", {names[c]: len(real_scores[c]) for c in am_classes})
-display(Markdown(sheet11.prototype_answer(
+display(Markdown(sheet11_answers.prototype_answer(
     names, am_classes, {c: protos[c].score for c in am_classes},
     {c: real_scores[c].max() for c in am_classes},
     {c: probabilities(model, protos[c].image[None])[0] for c in am_classes},
@@ -347,10 +347,10 @@ print("relevance has the input's shape:", r_lrp.shape == x.shape)
 # chance: a ratio of one is as much relevance as the region's share of the image):
 
 # %%
-rel_ev = sheet11.relevance_evidence({"Gradient x Input": r_gxi[0], "LRP": r_lrp[0]},
+rel_ev = sheet11_answers.relevance_evidence({"Gradient x Input": r_gxi[0], "LRP": r_lrp[0]},
                                     {k: v[:1] for k, v in photo.masks.items()}
                                     if photo.masks else None)
-display(Markdown(sheet11.relevance_answer(rel_ev, names[c], float(scores[c]),
+display(Markdown(sheet11_answers.relevance_answer(rel_ev, names[c], float(scores[c]),
                                           float(r_lrp.sum()))))
 
 # %% [markdown]
@@ -373,7 +373,7 @@ print("block4_conv1 channels with the most relevance for %s rather than %s: %s"
       % (names[c], names[runner_up], top_cmp.tolist()))
 print("relevance at block4_conv1 sums to %.3f for s_%s (the pixels' sum: %.3f) and %.3f for s_%s"
       % (r_abs.sum(), names[c], r_lrp.sum(), r_other.sum(), names[runner_up]))
-display(Markdown(sheet11.overlap_answer(top_abs, top_cmp, names[c], names[runner_up],
+display(Markdown(sheet11_answers.overlap_answer(top_abs, top_cmp, names[c], names[runner_up],
                                         float(r_abs.sum()), float(r_other.sum()))))
 
 # %% tags=["nbval-check-output"]

@@ -10,6 +10,7 @@ from AumannShapley import AumannShapley
 from chain.doi import DoI
 from Explanation import Explanation
 from methods import lrp as L
+from evaluation import sheet11_answers
 from methods import sheet11
 
 K = toys.K
@@ -241,40 +242,40 @@ def test_sheet11_answers_are_chosen_by_the_numbers():
     r = np.zeros((3, 10, 10))
     r[0, :5, :5] = 1.0                   # positive on the object
     r[1, 9, 9] = -5.0                    # negative in a corner
-    assert sheet11.negative_share(r) == pytest.approx(5.0 / 30.0)
+    assert sheet11_answers.negative_share(r) == pytest.approx(5.0 / 30.0)
     noisy = np.zeros((3, 10, 10))
     noisy[0] = 1.0
     noisy[1, 5:] = -3.0                  # channel sum: +1 on rows 0-4, -2 on rows 5-9
     masks = {"object": np.zeros((1, 10, 10), bool), "tower": np.zeros((1, 10, 10), bool)}
     masks["object"][0, :5, :5] = True
     masks["tower"][0, :2, :5] = True
-    ev = sheet11.relevance_evidence({"Gradient x Input": noisy, "LRP": r}, masks)
+    ev = sheet11_answers.relevance_evidence({"Gradient x Input": noisy, "LRP": r}, masks)
     assert ev["LRP"]["focus"] == pytest.approx(10 / 25.0)
     assert ev["Gradient x Input"]["focus"] == pytest.approx(10 / 50.0)
     assert ev["Gradient x Input"]["negative"] == pytest.approx(100 / 150.0)
-    text = sheet11.relevance_answer(ev, "church", score=10.0, lrp_sum=8.0)
+    text = sheet11_answers.relevance_answer(ev, "church", score=10.0, lrp_sum=8.0)
     assert text.startswith("Negative relevance holds 67% of the Gradient x Input map's "
                            "absolute mass and 17% of LRP's")
     assert "LRP removes most of the mixed positive and negative" in text
     assert "100% of it lies on the church (4.0x chance)" in text
     assert "8.000 of the score s_c = 10.000 (80%)" in text
-    bare = sheet11.relevance_answer(sheet11.relevance_evidence({"Gradient x Input": r,
+    bare = sheet11_answers.relevance_answer(sheet11_answers.relevance_evidence({"Gradient x Input": r,
                                                                 "LRP": noisy}), "castle", 1.0, 1.0)
     assert "does not remove the negative evidence" in bare and "only the picture shows" in bare
 
 
 def test_sheet11_prototype_overlap_and_rules_texts():
-    text = sheet11.prototype_answer(["a", "b"], [0, 1], {0: 10.0, 1: 30.0}, {0: 5.0, 1: 10.0},
+    text = sheet11_answers.prototype_answer(["a", "b"], [0, 1], {0: 10.0, 1: 30.0}, {0: 5.0, 1: 10.0},
                                     {0: [0.9, 0.1], 1: [0.8, 0.2]}, {0: 20.0, 1: 30.0},
                                     {0: 5.0, 1: 10.0})
     assert "(2.0 to 3.0 times the best)" in text
     assert "1 of 2 prototypes to their own class" in text and "3.0 to 4.0 times as rough" in text
-    mixed = sheet11.prototype_answer(["a", "b"], [0, 1], {0: 10.0, 1: 30.0}, {0: 5.0, 1: 10.0},
+    mixed = sheet11_answers.prototype_answer(["a", "b"], [0, 1], {0: 10.0, 1: 30.0}, {0: 5.0, 1: 10.0},
                                      {0: [0.9, 0.1], 1: [0.1, 0.9]}, {0: 20.0, 1: 5.0},
                                      {0: 10.0, 1: 10.0})
     assert "each prototype to its own class" in mixed
     assert "only the prototype of a is rougher than the real images (0.5 to 2.0" in mixed
-    text = sheet11.overlap_answer([1, 2, 3], [3, 2, 9], "church", "starfish", 10.0, 1.0)
+    text = sheet11_answers.overlap_answer([1, 2, 3], [3, 2, 9], "church", "starfish", 10.0, 1.0)
     assert "share 2 (2, 3)" in text and "small next to the class's" in text
 
     class _Layer:
