@@ -173,7 +173,7 @@ def _iou_matrix(activations, thresholds, minima, concept_stack):
 
 
 def dissect_layer(model, x, concept_masks, layer, name=None, quantile=QUANTILE,
-                  iou_threshold=IOU_THRESHOLD, batch_size=16):
+                  iou_threshold=IOU_THRESHOLD, images_per_call=16):
     """Network dissection of one convolution slice.
 
     Args:
@@ -183,13 +183,13 @@ def dissect_layer(model, x, concept_masks, layer, name=None, quantile=QUANTILE,
         layer: slice index, ``model.layers[layer].input`` a convolution's output.
         name: label for readers (default 'layers[i]').
         quantile, iou_threshold: T_k's quantile and the detector threshold.
-        batch_size: images per call of h.
+        images_per_call: images per call of h.
     Returns:
         :class:`LayerDissection`.
     """
     x, masks = _check_probe(x, concept_masks)
     layer = cam.conv_slice(model, layer)
-    acts = point_explanation(model).for_layer(layer).h(x, batch_size)
+    acts = point_explanation(model).for_layer(layer).h(x, images_per_call)
     thresholds, minima = unit_thresholds(acts, quantile)
     concepts = list(masks)
     iou, unit_area, concept_area = _iou_matrix(acts, thresholds, minima,

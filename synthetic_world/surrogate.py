@@ -86,20 +86,20 @@ def load_surrogate(path=None):
     return model
 
 
-def predict_scores(model, images, batch_size=100):
+def predict_scores(model, images, images_per_call=100):
     """Linear class scores of uint8 RGB images.
 
     Args:
         model: a surrogate model.
         images: uint8 (N, 64, 64, 3).
-        batch_size: images per forward pass.
+        images_per_call: images per forward pass.
     Returns:
         float32 (N, n_classes).
     """
     import models
-    out = [model.predict(models.preprocess(images[i:i + batch_size], size=IMAGE_SIZE),
-                         batch_size=batch_size)
-           for i in range(0, len(images), batch_size)]
+    out = [model.predict(models.preprocess(images[i:i + images_per_call], size=IMAGE_SIZE),
+                         batch_size=images_per_call)
+           for i in range(0, len(images), images_per_call)]
     return (np.concatenate(out) if out
             else np.zeros((0, int(model.output_shape[-1])), np.float32))
 
