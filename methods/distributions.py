@@ -87,11 +87,12 @@ class Gaussian(DoI):
     (``absolute=True``: (1/n) sum_k |dQ/dz_j (z + eps_k)|). The attribution multiplies
     chi by (z - z') like every DoI of the chain.
 
-    Noise is drawn per instance from ``np.random.default_rng([seed, i])`` (i = the
-    instance's position in the call), sample after sample, so the result does not
-    depend on ``points_per_call``; samples of all instances are streamed through the
-    gradient function in chunks of ``points_per_call`` like the path points of
-    ``AumannShapley``.
+    Every instance draws its noise from its own ``np.random.default_rng([seed, 0])``,
+    sample after sample, so an instance's result depends neither on ``points_per_call``
+    nor on which other instances share the call, or where it stands among them (the
+    registry's contract, :mod:`methods.registry`); samples of all instances are
+    streamed through the gradient function in chunks of ``points_per_call`` like the
+    path points of ``AumannShapley``.
 
     Args:
         samples: n >= 1, noisy samples per instance.
@@ -153,7 +154,7 @@ class Gaussian(DoI):
         base = self._baseline_for(instances, baseline)
         n, m = len(instances), self.samples
         scale = self.noise_scale(instances).reshape((-1,) + (1,) * (instances.ndim - 1))
-        rngs = [np.random.default_rng([self.seed, i]) for i in range(n)]
+        rngs = [np.random.default_rng([self.seed, 0]) for _ in range(n)]
         sums = np.zeros(instances.shape, dtype=np.float64)
         pairs = np.repeat(np.arange(n), m)           # instance of each sample, in order
         chunks = range(0, len(pairs), self.points_per_call)

@@ -203,22 +203,6 @@ def per_label(fn, x, labels):
     return out
 
 
-def per_image(fn):
-    """``fn`` run on one image at a time, for methods that draw random numbers per
-    call (the same image gets the same noise whatever else is in the batch).
-
-    Args:
-        fn: ``(imgs, model, *rest) -> maps``; the rest sliced per image when it is an
-            array with one entry per image (target labels), else passed as it is.
-    """
-    def run(imgs, model, *rest):
-        x = np.asarray(imgs)
-        return np.concatenate([fn(x[i:i + 1], model, *[
-            r[i:i + 1] if isinstance(r, np.ndarray) and r.ndim and len(r) == len(x) else r
-            for r in rest]) for i in range(len(x))])
-    return run
-
-
 def influence_directed(model, x, quantity, steps=50, layer=models.CONV4_1):
     """HW3 Part II on each image: the most influential conv4_1 neuron of the quantity
     (max of its attribution map), drawn on the pixels (IG of that neuron's summed
@@ -330,11 +314,9 @@ def vanilla_gradients(imgs, model, target_labels, ctx):
 
 
 def smoothgrad(imgs, model, target_labels, ctx):
-    """HW2 Q4: SmoothGrad of p_t, one image per call (its noise is the homework's
-    seed-0 noise whatever the batch)."""
+    """HW2 Q4: SmoothGrad of p_t."""
     st = ctx.settings
-    return per_image(lambda x, m, y: csep590b.smoothgrad(x, m, y, st.samples, st.sigma))(
-        imgs, model, np.asarray(target_labels))
+    return csep590b.smoothgrad(imgs, model, target_labels, st.samples, st.sigma)
 
 
 def gradient_x_input(imgs, model, target_labels, ctx):
@@ -411,8 +393,8 @@ ENTRIES = (
           _comparative(lambda st: Point(), absolute=True)),
     Entry("SmoothGrad", smoothgrad,
           "HW2 Q4: {samples} samples, sigma = {sigma:g} of the value range, |gradient| averaged",
-          per_image(_comparative(lambda st: Gaussian(st.samples, st.sigma, absolute=True),
-                                 absolute=True))),
+          _comparative(lambda st: Gaussian(st.samples, st.sigma, absolute=True),
+                       absolute=True)),
     Entry("Gradient x Input", gradient_x_input, "sheet 11: class score, x * ds_c/dx",
           _comparative(lambda st: Point(ignore_difference_term=False))),
     Entry("LRP (z^B + gamma)", lrp,

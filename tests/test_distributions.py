@@ -111,6 +111,17 @@ def test_gaussian_does_not_depend_on_chunking(smooth):
     assert np.abs(other_seed - runs[0]).max() > 0
 
 
+def test_gaussian_map_of_an_instance_does_not_depend_on_its_company(smooth):
+    """An instance's SmoothGrad is the same explained alone or after other instances
+    (its noise is its own, not its position's)."""
+    x = random_inputs(smooth, 3, seed=13)
+    method = Gaussian(samples=5, sigma=0.2, seed=2, points_per_call=4)
+    together = _explain(smooth, method, ProbabilityQoI(1), x).attribution
+    for i in range(len(x)):
+        alone = _explain(smooth, method, ProbabilityQoI(1), x[i:i + 1]).attribution
+        np.testing.assert_allclose(alone[0], together[i], rtol=1e-6, atol=1e-9)
+
+
 def test_gaussian_on_a_linear_model_is_its_gradient():
     """A linear score has a constant gradient: any amount of noise averages to it."""
     model = linear_model(seed=2, shape=(2, 4, 4), n_classes=5)
