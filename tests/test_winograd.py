@@ -136,12 +136,11 @@ def test_lowered_convolutions_take_winograd_unless_excluded():
     cost = (y ** 2).sum()
     outs = [y, theano.grad(cost, x)]
     mode = theano.compile.get_default_mode()
-    forward = "auto" if winograd.FORWARD else None
-    for m, expected in ((mode, {(corr_tiled.TiledCorr, forward),
-                                (corr_tiled.TiledCorrGradInputs, "auto")}),
-                        (mode.excluding("winograd"), {(corr_tiled.TiledCorr, None),
-                                                      (corr_tiled.TiledCorrGradInputs, None)})):
+    tf, tg = corr_tiled.TiledCorr, corr_tiled.TiledCorrGradInputs
+    for m, expected in ((mode, {(tf, "auto"), (tg, "auto")}),
+                        (mode.excluding("winograd_forward"), {(tf, None), (tg, "auto")}),
+                        (mode.excluding("winograd"), {(tf, None), (tg, None)})):
         f = theano.function([x, w], outs, mode=m)
         settings = {(type(n.op), n.op.winograd) for n in f.maker.fgraph.toposort()
-                    if isinstance(n.op, (corr_tiled.TiledCorr, corr_tiled.TiledCorrGradInputs))}
+                    if isinstance(n.op, (tf, tg))}
         assert settings == expected

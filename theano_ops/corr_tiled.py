@@ -636,16 +636,28 @@ def _with(op, pad=None, winograd="same"):
                     op.flip, op.winograd if winograd == "same" else winograd)
 
 
-@local_optimizer([TiledCorr, TiledCorrGradInputs])
-def local_winograd(node):
-    """The lowered tiled ops (Winograd undecided) take Winograd's path where it pays
-    (``winograd='auto'``): input gradients always, forwards where
-    ``winograd.FORWARD``; excluded by ``optimizer_excluding=winograd``."""
-    kinds = (TiledCorr, TiledCorrGradInputs) if winograd.FORWARD else (TiledCorrGradInputs,)
-    if not isinstance(node.op, kinds) or node.op.winograd is not None:
+def _take_winograd(node, kind):
+    """``node``'s op with ``winograd='auto'`` if it is a ``kind`` op the lowering left
+    undecided (else None)."""
+    if not isinstance(node.op, kind) or node.op.winograd is not None:
         return None
     out = _with(node.op, winograd="auto")(*node.inputs)
     return [T.patternbroadcast(out, node.outputs[0].broadcastable)]
+
+
+@local_optimizer([TiledCorrGradInputs])
+def local_winograd(node):
+    """Lowered input gradients take Winograd's path where it pays (``winograd='auto'``);
+    excluded by ``optimizer_excluding=winograd``."""
+    return _take_winograd(node, TiledCorrGradInputs)
+
+
+@local_optimizer([TiledCorr])
+def local_winograd_forward(node):
+    """Lowered forwards take Winograd's path where it pays (``winograd='auto'``);
+    excluded by ``optimizer_excluding=winograd_forward`` (forwards by im2col, input
+    gradients still by Winograd) or ``optimizer_excluding=winograd``."""
+    return _take_winograd(node, TiledCorr)
 
 
 @local_optimizer([TiledCorr])
@@ -708,7 +720,8 @@ def register():
     """Install the lowering (idempotent), ahead of Theano's own ``CorrMM`` lowering in
     its group of convolution optimizers. Like any Theano optimization it can be
     turned off by its tag: ``THEANO_FLAGS=optimizer_excluding=tiled_corr`` (Theano's
-    CorrMM everywhere), ``optimizer_excluding=winograd`` (im2col tiles only)."""
+    CorrMM everywhere), ``optimizer_excluding=winograd`` (im2col tiles only),
+    ``optimizer_excluding=winograd_forward`` (Winograd for input gradients only)."""
     if _REGISTERED:
         return
     from theano.tensor.nnet.opt import conv_groupopt
@@ -720,4 +733,6 @@ def register():
         register_specialize_device(opt, "fast_compile", "fast_run", "tiled_corr")
     register_specialize_device(local_winograd, "fast_compile", "fast_run", "tiled_corr",
                                "winograd")
+    register_specialize_device(local_winograd_forward, "fast_compile", "fast_run",
+                               "tiled_corr", "winograd", "winograd_forward")
     _REGISTERED.append(True)

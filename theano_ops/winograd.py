@@ -18,8 +18,9 @@ gradient with the kernel's taps reversed and its channels swapped, so one C func
 serves :class:`theano_ops.corr_tiled.TiledCorr` and
 :class:`theano_ops.corr_tiled.TiledCorrGradInputs`; they call it where it pays
 (:data:`MIN_CHANNELS`, :data:`MIN_SIZE`), else run their im2col tiles. The lowering of
-Keras' convolutions gives it to every input gradient, and to forwards only where
-:data:`FORWARD` says so. The kernel's
+Keras' convolutions gives it to every forward and input gradient
+(``THEANO_FLAGS=optimizer_excluding=winograd_forward`` keeps forwards on im2col,
+``optimizer_excluding=winograd`` both). The kernel's
 transform is kept by the op and redone only when the kernel's bytes change. F(2x2, 3x3) keeps float32's
 accuracy (relative L2 to a float64 convolution about 6e-7 on a 512-channel layer;
 F(4x4, 3x3) would save more multiplications at a larger error).
@@ -40,12 +41,6 @@ MIN_CHANNELS = 64
 #: ... and the map it writes has at least this many rows and columns (on 4x4 maps a
 #: third of the tiles' outputs would be padding and im2col was faster).
 MIN_SIZE = 8
-#: Whether lowered forward convolutions take the path too (input gradients always do).
-#: Off: a forward's rounding decides which ReLUs open near their kink, and F(2x2, 3x3)'s
-#: larger rounding (about 3x im2col's) moved float32 pixel IG on VGG16 from 9.1e-4 to
-#: 1.2e-3 relative L2 from Captum's (8 steps, benchmarks/run.py); an input gradient's
-#: rounding is linear and stays at about 6e-7.
-FORWARD = False
 
 # Winograd's matrices for F(2x2, 3x3) (Lavin & Gray, section 4.1).
 BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], np.float64)
