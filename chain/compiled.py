@@ -10,6 +10,7 @@ import hw3_env  # noqa: F401  (must come before theano)
 
 from typing import Callable, NamedTuple, Optional
 
+import numpy as np
 import theano
 import theano.tensor as T
 
@@ -35,11 +36,27 @@ class Compiled(NamedTuple):
         quantity: z -> Q(z), one value per point.
         dtype: the dtype of the slice variable (points are cast to it).
         head: the head's :class:`HeadFunctions`, or None when the path runs in z.
+        floats_per_row: the floats of the layer outputs between the slice and Q for
+            one row (:func:`floats_per_row`; 0 when unknown): what a row costs in memory.
     """
     gradient: Callable
     quantity: Callable
     dtype: str
     head: Optional[HeadFunctions] = None
+    floats_per_row: int = 0
+
+
+def floats_per_row(Q, inpt):
+    """The floats one row holds in the layer outputs between ``inpt`` and ``Q``: the
+    sum, over the outputs of Keras layers in Q's graph above the slice, of their
+    per-row sizes (0 when the graph has no Keras layers)."""
+    total = 0
+    for v in theano.gof.graph.ancestors([Q], blockers=[inpt]):
+        shape = getattr(v, "_keras_shape", None)
+        if v is not inpt and hasattr(v, "_keras_history") and shape is not None \
+                and len(shape) > 1 and all(d is not None for d in shape[1:]):
+            total += int(np.prod(shape[1:]))
+    return total
 
 
 def compile_quantity(Q, inpt, head=None):
@@ -62,10 +79,11 @@ def compile_quantity(Q, inpt, head=None):
         Qz = theano.clone(Q, replace={inpt: z})
         grad = T.grad(Qz.sum(), z)
         return Compiled(theano.function([z], grad, allow_input_downcast=True),
-                        theano.function([z], Qz, allow_input_downcast=True), z.dtype)
+                        theano.function([z], Qz, allow_input_downcast=True), z.dtype,
+                        floats_per_row=floats_per_row(Q, inpt))
     y, Qy = rewritten
     fgy = theano.function([y], T.grad(Qy.sum(), y), allow_input_downcast=True)
     fqy = theano.function([y], Qy, allow_input_downcast=True)
     fwd, adj = head.functions()
     return Compiled(lambda z: adj(z, fgy(fwd(z))), lambda z: fqy(fwd(z)), inpt.dtype,
-                    HeadFunctions(fwd, fgy, adj))
+                    HeadFunctions(fwd, fgy, adj), floats_per_row(Q, inpt))

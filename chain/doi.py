@@ -21,6 +21,24 @@ import theano
 from chain.checks import check_positive
 from chain.compiled import compile_quantity
 
+#: With ``per_call=None``, a compiled call takes as many rows as keep the layer outputs
+#: above the slice within this many floats (1 GB in float32): 10 pixel points of
+#: VGG16 (24.8 M floats each), 96 conv4_1 points (2.6 M; fewer calls re-read the dense
+#: layers' 411 MB of weights fewer times) ...
+FLOATS_PER_CALL = 250_000_000
+#: ... but at most this many rows, ...
+MAX_ROWS_PER_CALL = 100
+#: ... and this many when the graph's layer sizes are unknown.
+DEFAULT_ROWS_PER_CALL = 10
+
+
+def rows_per_call(floats_per_row):
+    """Rows per compiled call for a graph holding ``floats_per_row`` floats per row (0:
+    unknown): FLOATS_PER_CALL // floats_per_row, between 1 and MAX_ROWS_PER_CALL."""
+    if not floats_per_row:
+        return DEFAULT_ROWS_PER_CALL
+    return int(min(MAX_ROWS_PER_CALL, max(1, FLOATS_PER_CALL // floats_per_row)))
+
 
 class DoI(object):
     """Base of the distributions of interest.
@@ -33,7 +51,9 @@ class DoI(object):
         per_call_name: the name of the subclass's parameter that counts the rows of one
             compiled call (``points_per_call`` for the path and the Gaussian,
             ``images_per_call`` for the point DoIs); the value is kept under that name.
-        per_call: its value, an int >= 1. The result does not depend on it.
+        per_call: its value, an int >= 1, or None for as many as
+            :data:`FLOATS_PER_CALL` allows (:func:`rows_per_call`, decided at compile
+            time). The result does not depend on it beyond float rounding.
 
     After each ``get_attributions`` call, ``last_delta`` holds the completeness gap per
     instance (NaN where the DoI has none).
@@ -43,7 +63,8 @@ class DoI(object):
         self.ignore_difference_term = bool(ignore_difference_term)
         self.baseline = baseline
         self._per_call_name = per_call_name
-        setattr(self, per_call_name, check_positive(per_call_name, per_call))
+        setattr(self, per_call_name,
+                None if per_call is None else check_positive(per_call_name, per_call))
         self._compiled = {}
         self._fns = None
         self._dtype = theano.config.floatX
@@ -51,8 +72,12 @@ class DoI(object):
 
     @property
     def per_call(self):
-        """Rows (path points, noisy points, images) per compiled call."""
-        return int(getattr(self, self._per_call_name))
+        """Rows (path points, noisy points, images) per compiled call: the set count,
+        or (None) what :func:`rows_per_call` allows for the compiled graph."""
+        value = getattr(self, self._per_call_name)
+        if value is not None:
+            return int(value)
+        return rows_per_call(self._fns.floats_per_row if self._fns is not None else 0)
 
     # -- compilation --------------------------------------------------------
     def compile(self, Q, inpt, head=None):

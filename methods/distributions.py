@@ -157,10 +157,11 @@ class Gaussian(DoI):
         rngs = [np.random.default_rng([self.seed, 0]) for _ in range(n)]
         sums = np.zeros(instances.shape, dtype=np.float64)
         pairs = np.repeat(np.arange(n), m)           # instance of each sample, in order
-        chunks = range(0, len(pairs), self.points_per_call)
+        step = self.per_call
+        chunks = range(0, len(pairs), step)
         for start in _progress(chunks, desc="noisy gradients", unit="chunk",
                                disable=not progress, summary=False):
-            idx = pairs[start:start + self.points_per_call]
+            idx = pairs[start:start + step]
             noise = np.stack([rngs[i].standard_normal(instances.shape[1:], dtype=np.float32)
                               for i in idx])
             grads = fgrad((instances[idx] + scale[idx] * noise).astype(np.float32))

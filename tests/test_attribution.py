@@ -102,7 +102,7 @@ def test_resolution_one_influence_is_the_gradient(vgg):
 def test_chunking_and_batching_do_not_change_the_result(vgg):
     x = toys.random_inputs(vgg, 3, seed=7, scale=50)
     results = []
-    for bs in (1, 7, 1000):
+    for bs in (1, 7, 1000, None):          # None: as many as the memory budget allows
         s = Explanation(vgg, AumannShapley(resolution=9, points_per_call=bs)).for_layer(models.CONV4_1)
         results.append(s.absolute(2).explain(x).attribution)
     one_by_one = np.concatenate([
@@ -110,6 +110,25 @@ def test_chunking_and_batching_do_not_change_the_result(vgg):
         .absolute(2).explain(x[i:i + 1]).attribution for i in range(3)])
     for r in results[1:] + [one_by_one]:
         np.testing.assert_allclose(r, results[0], rtol=1e-5, atol=1e-6 * np.abs(r).max())
+
+
+@pytest.mark.parametrize("layer", [None, models.CONV4_1])
+def test_rows_per_call_follow_the_layer_sizes_above_the_slice(vgg, layer):
+    """points_per_call=None sizes a call by the floats of the layer outputs between the
+    slice and Q: the per-row sizes of every layer from the slice's up (Keras' own
+    output shapes), and FLOATS_PER_CALL // that many rows, within the bounds."""
+    from chain import doi
+    sal = Explanation(vgg, AumannShapley(resolution=3))
+    s = sal.for_input() if layer is None else sal.for_layer(layer)
+    q = s.absolute(1)
+    q._compile()
+    above = vgg.layers[layer or 0:]
+    expected = sum(int(np.prod(L.output_shape[1:])) for L in above)
+    assert q.method._fns.floats_per_row == expected
+    assert q.method.per_call == min(doi.MAX_ROWS_PER_CALL,
+                                    max(1, doi.FLOATS_PER_CALL // expected))
+    assert doi.rows_per_call(0) == doi.DEFAULT_ROWS_PER_CALL
+    assert doi.rows_per_call(10 * doi.FLOATS_PER_CALL) == 1
 
 
 def test_slice_gradient_matches_finite_differences(vgg):
