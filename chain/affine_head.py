@@ -40,7 +40,7 @@ class AffineHead(object):
         self.layers = list(layers)
         self.last = self.layers[-1]
         self._fns = None
-        self._partial = {}   # masked_outputs: "A" and one function per output tensor
+        self._partial = {}   # masked_outputs: ("A", bias) and one function per output tensor
 
     @classmethod
     def of(cls, model, layer):
@@ -94,37 +94,60 @@ class AffineHead(object):
             return None
         return y, Qy
 
-    def masked_outputs(self, output, z, kept, images_per_call=16):
+    def masked_outputs(self, output, z, kept, images_per_call=16, start=None):
         """``output`` (a tensor above the head, e.g. ``model.output``) on the slice
         activations ``z`` with every channel but ``kept`` set to 0, for a convolution
         head: y = b + W[kept] * z[kept] costs |kept|/C of the full convolution (the
         compressed models of Part IV keep a third of conv4_1 on average). None for a
         dense head (its input channels are not the slice's).
 
+        Kept sets that grow (Part IV's grid: the top t and bottom b channels, b rising)
+        need only their new channels: given the ``start`` a call on a subset returned,
+        y = y_start + W[new] * z[new] (the same y up to float rounding).
+
         Args:
             output: the symbolic tensor to evaluate (compiled once per tensor).
             z: slice activations (N, C, H, W).
             kept: channel indices (may be empty).
             images_per_call: images per call.
+            start: None, or the ``start`` of an earlier call on the same ``z``; it is
+                used when its channels are a subset of ``kept``.
+        Returns:
+            (outputs, start) with start = (kept channels, y) for a next call; None for
+            a dense head.
         """
         from keras.layers import Conv2D
         if type(self.last) is not Conv2D or self.last.data_format != "channels_first":
             return None
-        partial, top = self._partial_functions(output)
-        kept = np.asarray(kept, dtype=np.int64)
+        kept = np.unique(np.asarray(kept, dtype=np.int64))
+        if start is not None and np.isin(start[0], kept).all() \
+                and len(start[1]) == len(z):
+            add = np.setdiff1d(kept, start[0])
+            y = start[1] + self._masked_pre(z, add, images_per_call, bias=False) \
+                if len(add) else start[1]
+        else:
+            y = self._masked_pre(z, kept, images_per_call, bias=True)
+        top = self._top_function(output)
+        step = images_per_call
+        out = np.concatenate([top(y[i:i + step]) for i in range(0, len(y), step)])
+        return out, (kept, y)
+
+    def _masked_pre(self, z, kept, images_per_call, bias):
+        """[b +] W[kept] * z[kept]: the head's pre-activation from the kept channels."""
+        partial = self._partial_function(bias)
         kernel = K.get_value(self.last.kernel)[:, :, kept, :]
-        if len(kept) == 0:          # y = b: one zero channel with a zero kernel
+        if len(kept) == 0:          # one zero channel with a zero kernel
             z, kernel = z[:, :1] * 0, np.zeros(kernel.shape[:2] + (1,) + kernel.shape[3:],
                                               kernel.dtype)
         else:
             z = z[:, kept]
         step = images_per_call
-        return np.concatenate([top(partial(z[i:i + step], kernel))
+        return np.concatenate([partial(z[i:i + step], kernel)
                                for i in range(0, len(z), step)])
 
-    def _partial_functions(self, output):
-        cache = self._partial
-        if "A" not in cache:
+    def _partial_function(self, bias):
+        cache, key = self._partial, ("A", bias)
+        if key not in cache:
             zk = self.variable.type("z_kept")
             t = zk
             for L in self.layers[:-1]:
@@ -135,13 +158,16 @@ class AffineHead(object):
             w._keras_shape = (kh, kw, None, k)   # else Keras evaluates the shape
             pre = K.conv2d(t, w, strides=L.strides, padding=L.padding,
                            data_format=L.data_format, dilation_rate=L.dilation_rate)
-            if L.use_bias:
+            if bias and L.use_bias:
                 pre = K.bias_add(pre, L.bias, data_format=L.data_format)
-            cache["A"] = theano.function([zk, w], pre, allow_input_downcast=True)
-        if output not in cache:
+            cache[key] = theano.function([zk, w], pre, allow_input_downcast=True)
+        return cache[key]
+
+    def _top_function(self, output):
+        if output not in self._partial:
             y, top = self.rewrite(output)
-            cache[output] = theano.function([y], top, allow_input_downcast=True)
-        return cache["A"], cache[output]
+            self._partial[output] = theano.function([y], top, allow_input_downcast=True)
+        return self._partial[output]
 
     def functions(self):
         """Compiled A(z) and W^T dy (with z for the shapes), once per head."""

@@ -185,3 +185,49 @@ def test_a_quantity_inside_the_head_is_explained_by_g_itself(vgg):
     b = folded.for_neurons(models.CONV4_1 + 2, [2]).explain(x).attribution
     assert folded.explanation.attribution_method._fns.head is not None
     close(b, plain.for_neurons(models.CONV4_1 + 2, [2]).explain(x).attribution)
+
+
+def test_grown_kept_sets_convolve_only_their_new_channels(vgg):
+    """masked_outputs from the start of a subset (y + W[new] * z[new]) equals the fresh
+    evaluation and g on the masked activations; a start that is not a subset, or of
+    other images, is not used."""
+    folded = Explanation(vgg).for_layer(models.CONV4_1)
+    plain = Explanation(vgg, fold_affine=False).for_layer(models.CONV4_1)
+    head = folded.affine_head()
+    z = folded.h(toys.random_inputs(vgg, 3, seed=8, scale=50))
+    n = folded.shape[0]
+    order = np.random.RandomState(0).permutation(n)
+    start = None
+    for k in (0, 1, 3, n // 2, n):                  # nested: prefixes of one order
+        kept = np.sort(order[:k])
+        got, start = head.masked_outputs(vgg.output, z, kept, 2, start)
+        fresh, _ = head.masked_outputs(vgg.output, z, kept, 2)
+        mask = np.zeros(n, np.float32)
+        mask[kept] = 1
+        close(got, fresh, rtol=1e-5)
+        close(got, plain.g(z * mask[:, None, None]), rtol=1e-5)
+        assert np.array_equal(start[0], kept)
+    other = np.sort(order[n // 2:n // 2 + 2])        # not a superset of the last start
+    close(head.masked_outputs(vgg.output, z, other, 2, start)[0],
+          head.masked_outputs(vgg.output, z, other, 2)[0], rtol=1e-5)
+    got, _ = head.masked_outputs(vgg.output, z[:2], order[:n], 2, start)   # other images
+    close(got, plain.g(z[:2]), rtol=1e-5)
+
+
+def test_nested_grid_equals_the_grid_of_masked_models(vgg):
+    """compression.recall_grid (cells started from earlier cells at the head) gives the
+    same recall and precision as the model without the head, where every cell runs g
+    on masked activations."""
+    import compression
+    x = toys.random_inputs(vgg, 8, seed=9, scale=50)
+    grids = []
+    for fold in (True, False):
+        s = Explanation(vgg, fold_affine=fold).for_layer(models.CONV4_1)
+        z = s.h(x)
+        labels = np.argmax(s.g(z), axis=1)
+        c = int(labels[0])
+        scores = np.random.RandomState(1).randn(s.shape[0])
+        grids.append(compression.recall_grid(s, z, labels, c, scores, progress=False,
+                                             images_per_call=3))
+    np.testing.assert_array_equal(grids[0].recall, grids[1].recall)
+    np.testing.assert_array_equal(grids[0].precision, grids[1].precision)
