@@ -149,7 +149,21 @@ def report(a, info, r, checks, full):
                  % (fo["forward_s"], fo["forward_gflops"], 100 * fo["forward_gflops"] / peak))
         L.append("| PyTorch VGG16 forward | %.2f s | %.1f | %.0f%% |"
                  % (ft["forward_s"], ft["forward_gflops"], 100 * ft["forward_gflops"] / peak))
+        if "point_s" in fo:
+            share = fo["point_gflops"] / peak
+            L.append("| our conv4_1 path point (%d images x %d points, %d rows per call) "
+                     "| %.4f s | %.1f | %.0f%% |"
+                     % (fo["point_images"], fo["point_steps"], fo["point_rows_per_call"],
+                        fo["point_s"], fo["point_gflops"], 100 * share))
+            targets.append(("conv4_1 path point ≥ 55% of the matmul peak",
+                            "%.0f%%" % (100 * share), share >= 0.55))
         L.append("")
+        if "point_s" in fo:
+            L.append("A conv4_1 path point is %.1f GFLOP: conv4_3, block 5 and the dense "
+                     "layers forward, and their input gradients backward (conv4_2 runs "
+                     "once per image, past the affine head); the time is the wall time "
+                     "of `explain_class` per point, h(x) and the head included.\n"
+                     % (fo["point_flops"] / 1e9))
     if "ttt-ours" in r:
         L.extend(time_to_gap.report_lines(r, targets))
     if targets:
