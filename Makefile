@@ -89,6 +89,13 @@ bench-lrp: $(STAMP)
 bench-cam: $(STAMP)
 	BENCH_TV_PYTHON=$(BENCH_TV_PYTHON) $(BIN)/python benchmarks/bench_cam.py
 
+# Every benchmark in one sitting (hours: keep the CPU idle); writes benchmarks/RESULTS.md
+# whole at the end. BENCH_ARGS passes options, e.g. BENCH_ARGS="--skip notebook".
+.PHONY: bench-all
+bench-all: $(STAMP) bench-tv-venv
+	$(BIN)/python -m pip install -q -r benchmarks/requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+	BENCH_TV_PYTHON=$(BENCH_TV_PYTHON) $(BIN)/python benchmarks/bench_all.py $(BENCH_ARGS)
+
 # Course staff: the student starter generated from the solution, the otter-grader
 # autograder (Gradescope zip) and offline grading of a folder of submissions. Otter runs in
 # its own venv (course_staff/requirements.txt); student code runs in the product venv.
