@@ -66,11 +66,12 @@ clean-cache:
 	rm -rf .theano data/cache
 
 # CSEP 590B HW2: occlusion and SmoothGrad against Captum (torch 2.13 + captum
-# in the product venv, as `make bench`); writes its section of benchmarks/RESULTS.md.
+# in the product venv, as `make bench`). Each bench target alone prints its section;
+# only `make bench-all` writes benchmarks/RESULTS.md.
 .PHONY: bench-hw2
 bench-hw2: $(STAMP)
 	$(BIN)/python -m pip install -q -r benchmarks/requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/python benchmarks/bench_hw2.py --results benchmarks/RESULTS.md
+	$(BIN)/python benchmarks/bench_hw2.py
 # Zennit (LRP) and pytorch-grad-cam (CAMs) need torchvision, which does
 # not load beside the product venv's CPU torch: they share one benchmark venv (pip takes torch
 # and torchvision from the local disk when they are there; about 5.5 GB). BENCH_TV_PYTHON

@@ -27,7 +27,6 @@ check fails still writes its text, which the record shows flagged; the exit stat
 then 1.
 """
 import argparse
-import datetime
 import os
 import re
 import shlex
@@ -202,10 +201,9 @@ class Sitting(object):
 
     def shown(self, cmd):
         """A command line as the record shows it (the work directory as $WORK)."""
-        words = ["python"] + [w.replace(self.work, "$WORK") for w in cmd[1:]]
-        words = [os.path.relpath(w, ROOT) if w.startswith(ROOT + os.sep) else w
-                 for w in words]
-        return shlex.join(words)
+        words = ["python"] + [os.path.relpath(w, ROOT) if w.startswith(ROOT + os.sep)
+                              else w for w in cmd[1:]]
+        return shlex.join(words).replace(self.work, "$WORK")
 
     def script(self, name, args, out):
         """Run ``benchmarks/<name>`` with ``args``; return the text it wrote to ``out``.

@@ -41,11 +41,10 @@ call"), then times one full call (wall clock). RSS is reported three ways: the
 process peak (model load included), the RSS after load and warm-up, and the peak
 during the timed call (``VmHWM`` reset through ``/proc/self/clear_refs``).
 
-The full configuration (``--only all`` at the default settings) writes
-``benchmarks/RESULTS.md``; any other configuration writes ``RESULTS.md`` in its work
-directory unless ``--out`` says otherwise. Every run also leaves its results as
-``report-<only>.json`` in the work directory (``bench_all.py`` renders them), and the
-``ttt`` figure goes next to ``--out`` when given.
+The report is printed and written to ``RESULTS.md`` in the work directory unless
+``--out`` says otherwise, with the ``ttt`` figure beside it; ``benchmarks/RESULTS.md``
+is written by ``bench_all.py`` alone, from the ``report-<only>.json`` every run leaves
+in its work directory.
 
 This file is the command line and the parent; the children's measurements are in
 ``measurements.py``, the weight file, images and both models in ``vgg_inputs.py``, the
@@ -148,8 +147,8 @@ def main(argv=None):
     p.add_argument("--reuse", action="store_true",
                    help="read the results of measurements already in --workdir "
                    "instead of running them again (re-renders the report)")
-    p.add_argument("--out", help="where RESULTS.md goes (default: benchmarks/RESULTS.md "
-                   "for the full configuration, the work directory otherwise)")
+    p.add_argument("--out", help="where the report goes (default: RESULTS.md in the work "
+                   "directory)")
     if argv is None:
         argv = sys.argv[1:]
     if argv and argv[0] == "_child":
@@ -163,8 +162,7 @@ def main(argv=None):
     keep = a.workdir is not None
     a.workdir = os.path.abspath(a.workdir or tempfile.mkdtemp(prefix="hw3-bench-"))
     os.makedirs(a.workdir, exist_ok=True)
-    out_path = a.out or (os.path.join(HERE, "RESULTS.md") if full and a.only == "all"
-                         else os.path.join(a.workdir, "RESULTS.md"))
+    out_path = a.out or os.path.join(a.workdir, "RESULTS.md")
     try:
         return run(a, full, out_path)
     finally:
@@ -219,8 +217,7 @@ def run(a, full, out_path):
     if a.only in ("all", "ttt"):
         r["curve"] = spawn("curve", a)
         time_to_gap.plot_curve(r["curve"], os.path.join(
-            os.path.dirname(os.path.abspath(a.out)) if a.out
-            else HERE if full and a.only == "all" else a.workdir, "gap_vs_steps.png"))
+            os.path.dirname(os.path.abspath(out_path)), "gap_vs_steps.png"))
         r["ttt-ours"] = spawn("ttt-ours", a)
         r["ttt-captum"] = spawn("ttt-captum", a)
     if a.only in ("all", "grid"):
