@@ -124,7 +124,7 @@ def time_lines(a, r, checks, targets, parts=("ig", "layer")):
          "whole process (weights loaded from HDF5 included) / during the timed call "
          "only.\n"]
     L.append("| measurement | rel. L2 vs Captum | side | time | ours/Captum | first call | "
-             "load | RSS after warm-up | peak RSS (process) | peak RSS (call) |")
+             "model load | RSS after warm-up | peak RSS (process) | peak RSS (call) |")
     L.append("|---|---|---|---|---|---|---|---|---|---|")
     for label, agree, o, c in rows:
         ratio = o["call_s"] / c["call_s"]
