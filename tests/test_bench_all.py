@@ -100,3 +100,9 @@ def test_interrupted_write_leaves_the_old_file(bench_all, tmp_path, monkeypatch)
 def test_a_section_without_text_stops_the_assembly(bench_all):
     with pytest.raises(ValueError, match="notebook"):
         bench_all.assemble(header(), [section("ig"), section("notebook", body="")])
+
+
+def test_quick_never_writes_the_record(bench_all, capsys):
+    with pytest.raises(SystemExit):
+        bench_all.main(["--quick", "--out", bench_all.RESULTS])
+    assert "--quick never writes benchmarks/RESULTS.md" in capsys.readouterr().err
