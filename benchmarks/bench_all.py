@@ -422,6 +422,9 @@ def main(argv=None):
     if "HW3_IMAGE_DIR" not in os.environ and os.path.exists(os.path.join(shared,
                                                                         "manifest.tsv")):
         os.environ["HW3_IMAGE_DIR"] = shared     # the photos beside the clone, as make does
+    if "HW3_IMAGE_DIR" not in os.environ and ("cam" in todo or "notebook" in todo):
+        print("WARNING: HW3_IMAGE_DIR is not set and %s does not exist: the cam and notebook "
+              "sections will download the photos" % shared, flush=True)
     import harness
     info = harness.machine()
     keep = a.workdir is not None
