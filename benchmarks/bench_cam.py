@@ -30,9 +30,8 @@ Steps:
    ours / theirs. Targets: Ablation-CAM <= 0.1x, Score-CAM <= 1.0x, Grad-CAM <= 1.0x.
 
 Our batch sizes are pytorch-grad-cam's (32 ablations, 16 masked inputs per call).
-The results go to ``--out`` (default: the CAM section of ``benchmarks/RESULTS.md``
-between its markers, for the default configuration; a file in the work directory
-otherwise).
+The section is printed and written to ``--out`` (default: ``RESULTS_CAM.md`` in the
+work directory); ``bench_all.py`` puts it into ``benchmarks/RESULTS.md``.
 """
 import argparse
 import datetime
@@ -154,22 +153,9 @@ def write_results(a, lines, ours, theirs):
             "reruns the whole network for every batch of ablations. Score-CAM scores "
             "channels whose mask is identically 0 (dead channels) with one blank input.",
             MARK_END]
-    block = "\n".join(text) + "\n"
-    if a.out:
-        path = a.out
-        with open(path, "w") as f:
-            f.write(block)
-    else:
-        path = os.path.join(HERE, "RESULTS.md")
-        old = open(path).read() if os.path.exists(path) else ""
-        if MARK_BEGIN in old and MARK_END in old:
-            new = old[:old.index(MARK_BEGIN)] + block + old[old.index(MARK_END) +
-                                                           len(MARK_END) + 1:]
-        else:
-            new = old.rstrip("\n") + "\n\n" + block
-        with open(path, "w") as f:
-            f.write(new)
-    return path
+    with open(a.out, "w") as f:
+        f.write("\n".join(text) + "\n")
+    return a.out
 
 
 def main(argv=None):
@@ -188,11 +174,9 @@ def main(argv=None):
     if not os.path.exists(python):
         raise SystemExit("no interpreter with pytorch-grad-cam at %s: set BENCH_TV_PYTHON or "
                          "run `make bench-tv-venv` (see benchmarks/README.md)" % python)
-    full = (a.images, a.score_images, a.layer) == (FULL["images"], FULL["score_images"],
-                                                   FULL["layer"])
     a.workdir = a.workdir or tempfile.mkdtemp(prefix="bench_cam_")
     os.makedirs(a.workdir, exist_ok=True)
-    if not full and a.out is None:
+    if a.out is None:
         a.out = os.path.join(a.workdir, "RESULTS_CAM.md")
     prepare(a)
     ours = run_child(sys.executable, "ours", a)

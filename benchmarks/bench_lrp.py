@@ -2,9 +2,10 @@
 Theano) against Zennit (PyTorch) on the same weights, agreement first, then time per
 image (TU Berlin sheet 11).
 
-    .venv/bin/python benchmarks/bench_lrp.py                 # 8 images, writes the LRP
-                                                             # section of RESULTS.md
+    .venv/bin/python benchmarks/bench_lrp.py                 # 8 images, prints the section
     .venv/bin/python benchmarks/bench_lrp.py --images 2 --out /tmp/lrp.md   # smoke run
+
+(``bench_all.py`` puts the section into ``benchmarks/RESULTS.md``.)
 
 Zennit imports torchvision, which does not load beside the product's CPU torch, so the
 Zennit side runs in its own interpreter: ``$BENCH_TV_PYTHON`` (default
@@ -44,7 +45,6 @@ ROOT = os.path.dirname(HERE)
 HW = (224, 224)
 TOL = 1e-3
 DEFAULT_TV = os.path.join(HERE, ".venv-tv", "bin", "python")
-RESULTS = os.path.join(HERE, "RESULTS.md")
 BEGIN, END = "<!-- bench_lrp: begin -->", "<!-- bench_lrp: end -->"
 SEED = 0
 
@@ -169,13 +169,13 @@ def report(n, errors, t_ours, t_zen, gammas, zinfo):
         % (datetime.date.today().isoformat(), n, SEED, gammas, zinfo.get("zennit"),
            zinfo.get("torch"), os.getloadavg()[0]),
         "",
-        "| measurement | ours (Theano) | Zennit | ratio ours/Zennit | agreement (max rel. L2 over images) |",
+        "| measurement | agreement (max rel. L2 over images) | ours (Theano) | Zennit | ratio ours/Zennit |",
         "| --- | --- | --- | --- | --- |",
-        "| LRP z^B + gamma, pixel relevance | %.2f s per image (first call %.1f s) | "
-        "%.2f s per image (first call %.1f s) | %.2fx %s | %.1e %s |"
-        % (t_ours["timed_s"] / n, t_ours["first_s"], t_zen["timed_s"] / n, t_zen["first_s"],
-           ratio, "(target <= 1.0: met)" if ratio <= 1.0 else "(target <= 1.0: NOT met)",
-           max(errors), "(< 1e-3: ok)" if ok_agree else "(>= 1e-3: FAILED)"),
+        "| LRP z^B + gamma, pixel relevance | %.1e %s | %.2f s per image (first call %.1f s) | "
+        "%.2f s per image (first call %.1f s) | %.2fx %s |"
+        % (max(errors), "(< 1e-3: ok)" if ok_agree else "(>= 1e-3: FAILED)",
+           t_ours["timed_s"] / n, t_ours["first_s"], t_zen["timed_s"] / n, t_zen["first_s"],
+           ratio, "(target <= 1.0: met)" if ratio <= 1.0 else "(target <= 1.0: NOT met)"),
         END,
     ]
     return "\n".join(lines) + "\n", ok_agree
@@ -198,7 +198,7 @@ def main(argv=None):
     p.add_argument("--images", type=int, default=8)
     p.add_argument("--workdir", default=None)
     p.add_argument("--out", default=None, help="markdown file to write the section into "
-                   "(default: benchmarks/RESULTS.md for the full run)")
+                   "(default: printed only)")
     a = p.parse_args(argv)
     if a.mode == "_zennit":
         return zennit_child(a.workdir)
@@ -218,10 +218,9 @@ def main(argv=None):
     errors = [rel_l2(rel[i], zrel[i]) for i in range(len(x))]
     text, ok = report(len(x), errors, t_ours, zinfo, gammas, zinfo)
     print(text)
-    out = a.out or (RESULTS if a.images == 8 else None)
-    if out:
-        write_section(text, out)
-        print("wrote", out)
+    if a.out:
+        write_section(text, a.out)
+        print("wrote", a.out)
     return 0 if ok else 1
 
 

@@ -16,7 +16,6 @@ from vgg_inputs import HW, load_ours, load_torch, weight_path
 CHUNK = 10                      # path points per gradient call, both sides
 CONV4_1 = 19                    # models.CONV4_1: layers[19].input is conv4_1's output
 FLOPS_BATCH = 8
-POINT_IMAGES = 4                # images of the conv4_1 path-point rate (x 50 points)
 KINDS = ("forward", "ig-ours", "ig-captum", "layer-ours", "layer-captum", "grid",
          "flops-ours", "flops-torch", "rules-ours", "rules-captum", "curve", "ttt-ours",
          "ttt-captum")
@@ -201,38 +200,10 @@ def child_flops_ours(model):
     a = rng.standard_normal((2048, 2048), dtype=np.float32)
     b = rng.standard_normal((2048, 2048), dtype=np.float32)
     t_mm = best_of(lambda: a @ b, 7)
-    flops, _ = torch_vgg.conv_flops(input_hw=HW)
-    return dict({"forward_s": t_fwd, "forward_gflops": flops * FLOPS_BATCH / t_fwd / 1e9,
-                 "flops_per_image": flops, "numpy_matmul_s": t_mm,
-                 "numpy_matmul_gflops": 2 * 2048 ** 3 / t_mm / 1e9},
-                **conv4_1_point_rate(model, x[:POINT_IMAGES]))
-
-
-def conv4_1_point_rate(model, x, steps=50):
-    """GFLOP/s of a conv4_1 path point as the notebook's class explanations run it:
-    ``explain_class`` of ``x`` at ``steps`` points each, the DoI's defaults (rows per
-    call, the affine head: conv4_2 once per image), wall time per point. Its work is
-    counted analytically: the layers above conv4_2 forward and their input gradients
-    (the same multiplications) backward."""
-    import torch_vgg
-    from AumannShapley import AumannShapley
-    from Explanation import Explanation
-    method = AumannShapley(resolution=2)
-    sl = Explanation(model, method).for_layer(CONV4_1)
-    q = sl.absolute(1)
-    method.baseline = sl.h(np.zeros_like(x[:1]))[0]
-    q.explain_class(x[:1])                               # compiles
-    method.resolution = steps
-    with Timer() as t:
-        q.explain_class(x)
-    _, rows = torch_vgg.conv_flops(input_hw=HW)
-    names = [n for n, _ in rows]
-    above = rows[names.index("block4_conv3"):]
-    per_point = 2 * sum(f for _, f in above)
-    points = steps * len(x)
-    return {"point_s": t.seconds / points, "point_flops": per_point,
-            "point_gflops": per_point * points / t.seconds / 1e9, "point_images": len(x),
-            "point_steps": steps, "point_rows_per_call": method.per_call}
+    flops, rows = torch_vgg.conv_flops(input_hw=HW)
+    return {"forward_s": t_fwd, "forward_gflops": flops * FLOPS_BATCH / t_fwd / 1e9,
+            "flops_per_image": flops, "layer_flops": rows, "numpy_matmul_s": t_mm,
+            "numpy_matmul_gflops": 2 * 2048 ** 3 / t_mm / 1e9}
 
 
 def child_flops_torch(model):

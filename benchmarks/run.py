@@ -41,15 +41,16 @@ call"), then times one full call (wall clock). RSS is reported three ways: the
 process peak (model load included), the RSS after load and warm-up, and the peak
 during the timed call (``VmHWM`` reset through ``/proc/self/clear_refs``).
 
-The full configuration writes ``benchmarks/RESULTS.md``; any other configuration
-writes ``RESULTS.md`` in its work directory unless ``--out`` says otherwise.
+The report is printed and written to ``RESULTS.md`` in the work directory unless
+``--out`` says otherwise, with the ``ttt`` figure beside it; ``benchmarks/RESULTS.md``
+is written by ``bench_all.py`` alone, from the ``report-<only>.json`` every run leaves
+in its work directory.
 
 This file is the command line and the parent; the children's measurements are in
 ``measurements.py``, the weight file, images and both models in ``vgg_inputs.py``, the
 timer, memory and machine facts in ``harness.py``, and the report's text in
 ``run_report.py``.
 """
-import argparse
 import argparse
 import json
 import os
@@ -107,6 +108,7 @@ def spawn(kind, a):
            "--workdir", a.workdir, "--steps", str(a.steps), "--images", str(a.images),
            "--seed", str(a.seed)]
     print("  running %-13s ..." % kind, end="", flush=True)
+    load_at_start = os.getloadavg()[0]
     t0 = time.perf_counter()
     env = dict(os.environ, TQDM_DISABLE="1")        # no progress bars in the log
     if kind in FLOAT64_KINDS:
@@ -122,6 +124,7 @@ def spawn(kind, a):
         res = json.load(f)
     res["peak_rss"] = usage.ru_maxrss * 1024        # kB on Linux
     res["process_s"] = wall
+    res["load_at_start"] = load_at_start
     res["load_at_end"] = os.getloadavg()[0]
     with open(done, "w") as f:
         json.dump(res, f, indent=1)
@@ -144,8 +147,8 @@ def main(argv=None):
     p.add_argument("--reuse", action="store_true",
                    help="read the results of measurements already in --workdir "
                    "instead of running them again (re-renders the report)")
-    p.add_argument("--out", help="where RESULTS.md goes (default: benchmarks/RESULTS.md "
-                   "for the full configuration, the work directory otherwise)")
+    p.add_argument("--out", help="where the report goes (default: RESULTS.md in the work "
+                   "directory)")
     if argv is None:
         argv = sys.argv[1:]
     if argv and argv[0] == "_child":
@@ -155,12 +158,11 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.steps < 2 or a.images < 1:
         p.error("--steps must be >= 2 (Captum's minimum) and --images >= 1")
-    full = a.steps == FULL["steps"] and a.images == FULL["images"] and a.only == "all"
+    full = a.steps == FULL["steps"] and a.images == FULL["images"]
     keep = a.workdir is not None
     a.workdir = os.path.abspath(a.workdir or tempfile.mkdtemp(prefix="hw3-bench-"))
     os.makedirs(a.workdir, exist_ok=True)
-    out_path = a.out or (os.path.join(HERE, "RESULTS.md") if full
-                         else os.path.join(a.workdir, "RESULTS.md"))
+    out_path = a.out or os.path.join(a.workdir, "RESULTS.md")
     try:
         return run(a, full, out_path)
     finally:
@@ -215,7 +217,7 @@ def run(a, full, out_path):
     if a.only in ("all", "ttt"):
         r["curve"] = spawn("curve", a)
         time_to_gap.plot_curve(r["curve"], os.path.join(
-            HERE if full else a.workdir, "gap_vs_steps.png"))
+            os.path.dirname(os.path.abspath(out_path)), "gap_vs_steps.png"))
         r["ttt-ours"] = spawn("ttt-ours", a)
         r["ttt-captum"] = spawn("ttt-captum", a)
     if a.only in ("all", "grid"):
@@ -231,6 +233,10 @@ def run(a, full, out_path):
     with open(out_path, "w") as f:
         f.write(text)
     print("written: %s" % out_path)
+    with open(os.path.join(a.workdir, "report-%s.json" % a.only), "w") as f:
+        json.dump({"args": {"steps": a.steps, "images": a.images, "seed": a.seed,
+                            "only": a.only},
+                   "info": info, "full": full, "r": r, "checks": checks}, f, indent=1)
     failed = [k for k, (err, tol) in checks.items() if not err < tol]
     if failed:
         print("agreement checks FAILED: %s" % ", ".join(failed))

@@ -234,17 +234,17 @@ def report_lines(r, targets):
              "%d, %d, ... until the gap is below 1%% (each call from scratch, as a user "
              "would).\n" % (len(o["per_image"]), o["rule"], o["start"], CAPTUM_START,
                            2 * CAPTUM_START, 4 * CAPTUM_START))
-    L.append("| side | time | ours/Captum | steps reached per image | path points evaluated "
-             "| final gaps |")
+    L.append("| side | final gaps | steps reached per image | path points evaluated "
+             "| time | ours/Captum |")
     L.append("|---|---|---|---|---|---|")
     ratio = o["seconds"] / c["seconds"]
     for side, d in (("ours", o), ("Captum", c)):
         per = sorted(d["per_image"], key=lambda p: p["image"])
-        L.append("| %s | %.1f s | %s | %s | %d | %s |"
-                 % (side, d["seconds"], "%.2f×" % ratio if side == "ours" else "",
+        L.append("| %s | %s | %s | %d | %.1f s | %s |"
+                 % (side, ", ".join("%.2f%%" % (100 * p["gap"]) for p in per),
                     ", ".join(str(p["steps"]) for p in per),
-                    sum(p["points"] for p in per),
-                    ", ".join("%.2f%%" % (100 * p["gap"]) for p in per)))
+                    sum(p["points"] for p in per), d["seconds"],
+                    "%.2f×" % ratio if side == "ours" else ""))
     L.append("")
     targets.append(("time to a 1%% completeness gap, %d images, ≤ 0.5× Captum's"
                     % len(o["per_image"]), "%.2f×" % ratio, ratio <= 0.5))
