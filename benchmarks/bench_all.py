@@ -290,22 +290,24 @@ def run_grid(s):
     return "\n".join(run_report.grid_lines(rep["r"]["grid"]))
 
 
+def _script_section(s, name, script, out_flag="--out"):
+    """The section a benchmark script writes with ``out_flag`` (its work directory
+    under the sitting's)."""
+    out = os.path.join(s.work, name + ".md")
+    return body_of(s.script(script, ["--workdir", os.path.join(s.work, name),
+                                     out_flag, out] + s.quick(name), out))
+
+
 def run_hw2(s):
-    out = os.path.join(s.work, "hw2.md")
-    return body_of(s.script("bench_hw2.py", ["--workdir", os.path.join(s.work, "hw2"),
-                                             "--results", out] + s.quick("hw2"), out))
+    return _script_section(s, "hw2", "bench_hw2.py", "--results")
 
 
 def run_cam(s):
-    out = os.path.join(s.work, "cam.md")
-    return body_of(s.script("bench_cam.py", ["--workdir", os.path.join(s.work, "cam"),
-                                             "--out", out] + s.quick("cam"), out))
+    return _script_section(s, "cam", "bench_cam.py")
 
 
 def run_lrp(s):
-    out = os.path.join(s.work, "lrp.md")
-    return body_of(s.script("bench_lrp.py", ["--workdir", os.path.join(s.work, "lrp"),
-                                             "--out", out] + s.quick("lrp"), out))
+    return _script_section(s, "lrp", "bench_lrp.py")
 
 
 def run_notebook(s):
