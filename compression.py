@@ -375,16 +375,18 @@ class Grid:
 
 
 def _cell(explanation_slice, z, is_c, c, channels, images_per_call, starts=()):
-    """(recall, precision, start) of the classifier that keeps ``channels``; its scores
-    start from the first of ``starts`` (earlier cells' heads) whose channels it keeps."""
+    """(recall, precision, start) of the classifier that keeps ``channels``
+    (:func:`compress`); at a convolution head its scores start from the first of
+    ``starts`` (earlier cells' heads) whose channels it keeps, else from scratch."""
+    model = compress(explanation_slice, channels)
     out = None
     for start in starts:
-        if start is not None and np.isin(start[0], channels).all():
-            out = _head_scores(explanation_slice, z, channels, images_per_call, start)
+        if start is not None and np.isin(start[0], model.channels).all():
+            out = _head_scores(explanation_slice, z, model.channels, images_per_call, start)
             break
     if out is None:
-        out = _head_scores(explanation_slice, z, channels, images_per_call) \
-            or (compress(explanation_slice, channels).scores(z, images_per_call), None)
+        out = _head_scores(explanation_slice, z, model.channels, images_per_call) \
+            or (model.scores(z, images_per_call), None)
     pred = np.argmax(out[0], axis=1) == c
     return recall(pred, is_c), precision(pred, is_c), out[1]
 
