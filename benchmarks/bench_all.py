@@ -246,25 +246,23 @@ def _ns(rep):
     return argparse.Namespace(**rep["args"])
 
 
-def run_ig(s):
+def _run_py_section(s, only):
+    """``run.py --only ONLY``'s settings, agreement, times and targets (``ig``, ``layer``)."""
     import run_report
-    rep = s.run_py("ig")
+    rep = s.run_py(only)
     a, targets = _ns(rep), []
     return "\n".join([run_report.settings_text(a), ""]
-                     + run_report.agreement_lines(a, rep["checks"], s.first_forward() + ["ig"])
-                     + run_report.time_lines(a, rep["r"], rep["checks"], targets, ("ig",))
+                     + run_report.agreement_lines(a, rep["checks"], s.first_forward() + [only])
+                     + run_report.time_lines(a, rep["r"], rep["checks"], targets, (only,))
                      + run_report.targets_lines(targets, rep["full"]))
+
+
+def run_ig(s):
+    return _run_py_section(s, "ig")
 
 
 def run_layer(s):
-    import run_report
-    rep = s.run_py("layer")
-    a, targets = _ns(rep), []
-    return "\n".join([run_report.settings_text(a), ""]
-                     + run_report.agreement_lines(a, rep["checks"],
-                                                         s.first_forward() + ["layer"])
-                     + run_report.time_lines(a, rep["r"], rep["checks"], targets, ("layer",))
-                     + run_report.targets_lines(targets, rep["full"]))
+    return _run_py_section(s, "layer")
 
 
 def run_rules(s):
