@@ -43,13 +43,13 @@ __all__ = ["TiledCorr", "TiledCorrGradInputs", "tiled_corr", "tiled_corr_grad_in
 
 #: Floats in one im2col tile (per thread): 256 Ki floats = 1 MiB in float32 ...
 TILE_FLOATS = 1 << 18
-#: When the ops take Winograd's F(2x2, 3x3) path (:mod:`theano_ops.winograd`): 'auto'
-#: for float32 3x3 kernels with at least ``winograd.MIN_CHANNELS`` channels in and out
-#: and maps of at least ``winograd.MIN_SIZE`` rows and columns, None as 'never' until
-#: the optimization tagged ``winograd`` makes it 'auto' (the lowering's choice; so
-#: ``THEANO_FLAGS=optimizer_excluding=winograd`` turns the path off),
-#: 'never', or 'always' for every float32 3x3 kernel (tests).
-WINOGRAD = ("auto", "never", "always", None)
+#: When the ops take Winograd's path (:mod:`theano_ops.winograd`): 'auto' for float32
+#: 3x3 kernels where ``winograd.tile_size`` of the channels and map is 2 or 4 (F(2x2,
+#: 3x3) or F(4x4, 3x3)), None as 'never' until the optimization tagged ``winograd``
+#: makes it 'auto' (the lowering's choice; so ``THEANO_FLAGS=optimizer_excluding=
+#: winograd`` turns the path off), 'never', or, for every float32 3x3 kernel (tests),
+#: 'always' (F(2x2, 3x3)) or 'always4' (F(4x4, 3x3)).
+WINOGRAD = ("auto", "never", "always", "always4", None)
 #: Kernel layouts: Theano's (out, in, rows, cols) and Keras' own (rows, cols, in, out),
 #: which the lowering passes as it is stored (no per-call transposed copy).
 LAYOUTS = ("oihw", "hwio")
@@ -166,14 +166,15 @@ class _TiledOp(OpenMPOp):
 
     def c_code_cache_version(self):
         # the Winograd constants are compiled in: a change to them is a new version
-        return (8, winograd.TILES, winograd.MIN_CHANNELS, winograd.MIN_SIZE,
+        return (9, winograd.TILES, winograd.TILES_4, winograd.MIN_CHANNELS, winograd.MIN_SIZE,
+                winograd.MIN_CHANNELS_4, winograd.MIN_SIZE_4,
                 blas_headers.blas_header_version())
 
     def c_support_code_struct(self, node, name):
         # the last kernel seen and its Winograd transform U, reused while the kernel's
         # bytes are the same (a model's weights: transformed once, not per call)
         return ("float* wino_U_%(name)s; float* wino_w_%(name)s; size_t wino_n_%(name)s; "
-                "int wino_kc_%(name)s[2];" % dict(name=name))
+                "int wino_kc_%(name)s[3];" % dict(name=name))
 
     def c_init_code_struct(self, node, name, sub):
         return ("wino_U_%(name)s = NULL; wino_w_%(name)s = NULL; wino_n_%(name)s = 0;"
@@ -184,24 +185,32 @@ class _TiledOp(OpenMPOp):
 
     def _winograd_c(self, node, name, x, ci, h, w, ko, bias, pt, pl, y, ho, wo, grad,
                     release, fail):
-        """C: run :data:`winograd.C_SUPPORT`'s F(2x2, 3x3) on this call and set
-        ``done`` where this op's ``winograd`` setting and the shapes select it. The
-        kernel's transform is kept in the op's struct and redone only when the kernel's
-        bytes change."""
+        """C: run :data:`winograd.C_SUPPORT`'s F(m x m, 3x3) on this call and set
+        ``done`` where this op's ``winograd`` setting and the shapes select it (m from
+        :func:`winograd.tile_size` under 'auto'). The kernel's transform is kept in the
+        op's struct and redone only when the kernel's bytes or m change."""
         if node.inputs[0].dtype != "float32" or self.winograd in ("never", None):
             return "int done = 0;"
-        least, size = ((1, 1) if self.winograd == "always"
-                       else (winograd.MIN_CHANNELS, winograd.MIN_SIZE))
+        if self.winograd == "auto":
+            pick = ("(%(ci)s >= %(l4)d && %(ko)s >= %(l4)d && %(ho)s >= %(s4)d && %(wo)s >= %(s4)d)"
+                    " ? 4 : (%(ci)s >= %(l2)d && %(ko)s >= %(l2)d && %(ho)s >= %(s2)d"
+                    " && %(wo)s >= %(s2)d) ? 2 : 0"
+                    % dict(ci=ci, ko=ko, ho=ho, wo=wo, l4=winograd.MIN_CHANNELS_4,
+                           s4=winograd.MIN_SIZE_4, l2=winograd.MIN_CHANNELS,
+                           s2=winograd.MIN_SIZE))
+        else:
+            pick = "4" if self.winograd == "always4" else "2"
         return r"""
         int done = 0;
-        if (kh == 3 && kw == 3 && %(ci)s >= %(least)d && %(ko)s >= %(least)d
-                && %(ho)s >= %(size)d && %(wo)s >= %(size)d) {
+        const int wino_m = (kh == 3 && kw == 3) ? (%(pick)s) : 0;
+        if (wino_m) {
             const size_t nw = (size_t)K * C * 9;
             if (!(wino_U_%(name)s && wino_n_%(name)s == nw && wino_kc_%(name)s[0] == K
-                  && wino_kc_%(name)s[1] == C
+                  && wino_kc_%(name)s[1] == C && wino_kc_%(name)s[2] == wino_m
                   && memcmp(wino_w_%(name)s, wd, nw * sizeof(float)) == 0)) {
                 free(wino_U_%(name)s); free(wino_w_%(name)s);
-                wino_U_%(name)s = (float*)malloc(sizeof(float) * 16 * (size_t)K * C);
+                wino_U_%(name)s = (float*)malloc(sizeof(float) * (wino_m + 2) * (wino_m + 2)
+                                                 * (size_t)K * C);
                 wino_w_%(name)s = (float*)malloc(sizeof(float) * nw);
                 wino_n_%(name)s = 0;
                 if (!wino_U_%(name)s || !wino_w_%(name)s) {
@@ -209,19 +218,23 @@ class _TiledOp(OpenMPOp):
                     wino_U_%(name)s = NULL; wino_w_%(name)s = NULL;
                     PyErr_NoMemory(); %(release)s %(fail)s;
                 }
-                hw3_wino_weights(wd, %(hwio)d, K, C, %(grad)d, %(flip)d, wino_U_%(name)s);
+                hw3_wino_weights(wd, %(hwio)d, K, C, %(grad)d, %(flip)d, wino_m,
+                                 wino_U_%(name)s);
                 memcpy(wino_w_%(name)s, wd, nw * sizeof(float));
                 wino_n_%(name)s = nw; wino_kc_%(name)s[0] = K; wino_kc_%(name)s[1] = C;
+                wino_kc_%(name)s[2] = wino_m;
             }
             if (hw3_wino_corr(%(x)s, N, %(ci)s, %(h)s, %(w)s, wino_U_%(name)s, %(ko)s, %(bias)s,
-                              %(pt)s, %(pl)s, %(y)s, %(ho)s, %(wo)s, %(tiles)d)) {
+                              %(pt)s, %(pl)s, %(y)s, %(ho)s, %(wo)s,
+                              wino_m == 4 ? %(tiles4)d : %(tiles)d, wino_m)) {
                 PyErr_NoMemory(); %(release)s %(fail)s;
             }
             done = 1;
         }
-        """ % dict(name=name, ci=ci, ko=ko, least=least, size=size, hwio=self.layout == "hwio",
+        """ % dict(name=name, pick=pick, ci=ci, ko=ko, hwio=self.layout == "hwio",
                    grad=grad, flip=self.flip, x=x, h=h, w=w, bias=bias, pt=pt, pl=pl, y=y,
-                   ho=ho, wo=wo, tiles=winograd.TILES, release=release, fail=fail)
+                   ho=ho, wo=wo, tiles=winograd.TILES, tiles4=winograd.TILES_4, release=release,
+                   fail=fail)
 
     def _pads_c(self):
         return "const int PT = %d, PB = %d, PL = %d, PR = %d;" % self.pad
