@@ -233,15 +233,21 @@ class AumannShapley(DoI):
             r = np.array([i for i, _ in chunk])
             ks = [k for _, k in chunk]
             a = a_cast[ks].reshape(shape)
-            b = base[r] if per_instance_base else base[None]
-            points = (b + a * (instances[r] - b)).astype(self._dtype)
+            # r is sorted: each instance's run of rows [s, e) is built and summed at
+            # once, z' + a (z - z') written in place (gathering z[r] first, or
+            # np.add.reduceat over the rows, took 5 ms of a 50 ms conv4_1 point)
+            first, starts = np.unique(r, return_index=True)
+            runs = list(zip(first, starts, np.append(starts[1:], len(r))))
+            points = np.empty((len(chunk),) + instances.shape[1:], dtype=self._dtype)
+            for i, s, e in runs:
+                b = base[i] if per_instance_base else base
+                np.multiply(a[s:e], instances[i] - b, out=points[s:e])
+                points[s:e] += b
             grads = fgrad(points)
             if not uniform:
                 grads = grads * weights[ks].reshape(shape)
-            # r is sorted: sum each instance's run of rows at once (np.add.at is
-            # unbuffered and cost 10% of a conv4_1 explanation)
-            first, starts = np.unique(r, return_index=True)
-            sums[first] += np.add.reduceat(grads, starts, axis=0, dtype=np.float64)
+            for i, s, e in runs:
+                sums[i] += np.add.reduce(grads[s:e], axis=0, dtype=np.float64)
         if uniform and weights[0] == 1.0 / len(weights):
             sums /= len(weights)            # the Riemann sum's 1/m, exactly as before
         elif uniform:
