@@ -202,6 +202,7 @@ class Explanation(object):
         self.class_names = (list(class_names) if class_names is not None
                             else getattr(model, "class_names", None))
         self._linear = {}   # target key -> (symbolic Q, shared weights)
+        self._stacks = {}   # (layer, K) -> (K symbolic Qs, their shared weights)
         self._slices = {}   # layer -> ExplanationForLayer (its h and g compile once)
 
     def for_layer(self, layer):
@@ -247,6 +248,25 @@ class Explanation(object):
         q, w = self._linear[key]
         w.set_value(qoi.weights(self.model))
         return q
+
+    def _stacked_quantities(self, qois):
+        """The K channel quantities ``qois`` (:class:`ChannelQoI` of one layer) as K
+        symbolic Qs with their own shared weights, built once per (layer, K), for
+        :func:`chain.compiled.compile_stacked`."""
+        key = (qois[0].layer, len(qois))
+        if key not in self._stacks:
+            t = qois[0].target(self.model)
+            shape = K.int_shape(t)[1:]
+            ws = [theano.shared(np.zeros(shape, dtype=np.float32),
+                                name="qoi_weights_layer%d_%d" % (key[0], i))
+                  for i in range(len(qois))]
+            qs = tuple(T.sum(t * T.shape_padleft(w), axis=list(range(1, len(shape) + 1)))
+                       for w in ws)
+            self._stacks[key] = (qs, ws)
+        qs, ws = self._stacks[key]
+        for w, qoi in zip(ws, qois):
+            w.set_value(qoi.weights(self.model))
+        return qs
 
 
 class ExplanationForLayer(object):
@@ -506,16 +526,39 @@ def top_neurons(attribution, k=10, by="max", largest=True):
 def explain_neurons(explanation, layer, neurons, instances):
     """Pixel attributions toward each of several internal neurons (handout 3.3).
 
+    Each neuron is explained on its own, as ``for_input().for_neurons(layer, [n])``
+    would. With a fixed-resolution :class:`AumannShapley` from the zero baseline (the
+    default), the neurons share each path point's forward pass: the path runs once
+    over K copies of each instance, one per neuron (:func:`chain.compiled.compile_stacked`),
+    one forward and K backward passes per point instead of K of each. The maps are
+    the same up to float rounding.
+
     Args:
         explanation: an :class:`Explanation` (its method sets the path and steps).
         layer: the layer whose input holds the neurons (e.g. 19 for conv4_1).
         neurons: channel indices; each is explained on its own.
         instances: model inputs (N, 3, H, W).
     Returns:
-        list of ExplanationData, one per neuron, attribution (N, 3, H, W) each.
+        list of ExplanationData, one per neuron, attribution (N, 3, H, W) each, with
+        each neuron's own completeness gaps.
     """
     pixels = explanation.for_input()
-    return [pixels.for_neurons(layer, [int(n)]).explain(instances) for n in neurons]
+    quantities = [pixels.for_neurons(layer, [int(n)]) for n in neurons]
+    method = explanation.attribution_method
+    if len(quantities) < 2 or not (isinstance(method, AumannShapley)
+                                   and method.tolerance is None and method.baseline is None):
+        return [q.explain(instances) for q in quantities]
+    x = check_inputs(explanation.model, instances)
+    method.compile(explanation._stacked_quantities([q.qoi for q in quantities]),
+                   pixels.variable)
+    stacked = np.repeat(x[:, None], len(quantities), axis=1)
+    attr = method.get_attributions(stacked)
+    implied = attr * stacked if method.ignore_difference_term else attr   # z' = 0
+    dq = method.quantities(stacked) - method.quantities(np.zeros_like(stacked[:1]))
+    delta = (implied.reshape(len(x), len(quantities), -1).sum(axis=2, dtype=np.float64)
+             - dq.astype(np.float64))
+    return [ExplanationData(attr[:, k], x, delta[:, k], q.label)
+            for k, q in enumerate(quantities)]
 
 
 def most_influential(quantity, instances, k=1, by="max"):

@@ -38,12 +38,15 @@ class Compiled(NamedTuple):
         head: the head's :class:`HeadFunctions`, or None when the path runs in z.
         floats_per_row: the floats of the layer outputs between the slice and Q for
             one row (:func:`floats_per_row`; 0 when unknown): what a row costs in memory.
+        quantities: for K stacked quantities (:func:`compile_stacked`), z -> (rows, K),
+            each quantity at each point; else None.
     """
     gradient: Callable
     quantity: Callable
     dtype: str
     head: Optional[HeadFunctions] = None
     floats_per_row: int = 0
+    quantities: Optional[Callable] = None
 
 
 def floats_per_row(Q, inpt):
@@ -87,3 +90,31 @@ def compile_quantity(Q, inpt, head=None):
     fwd, adj = head.functions()
     return Compiled(lambda z: adj(z, fgy(fwd(z))), lambda z: fqy(fwd(z)), inpt.dtype,
                     HeadFunctions(fwd, fgy, adj), floats_per_row(Q, inpt))
+
+
+def compile_stacked(Qs, inpt):
+    """K quantities explained at the same points, one forward shared between them.
+
+    A DoI explains K identical copies of each point, stacked on axis 1 (rows, K, ...),
+    one copy per quantity, so its sums and difference terms stay apart by quantity.
+    The compiled functions read the first copy: ``gradient`` returns the K gradients
+    [dQ_k/dz (z)]_k as (rows, K, ...), from one forward of the graph below the
+    quantities and K backward passes (K forwards and K backward passes when explained
+    one by one); ``quantity`` returns sum_k Q_k, so the DoI's completeness gap is the
+    sum of the K gaps; ``quantities`` returns (rows, K).
+
+    Args:
+        Qs: tuple of K symbolic vectors (batch,), each a quantity of interest.
+        inpt: the symbolic slice variable z they depend on (as :func:`compile_quantity`).
+    Returns:
+        a :class:`Compiled` for points (rows, K, ...); a row holds K times the floats of
+        one quantity's row (the K backward passes' own outputs).
+    """
+    z = inpt.type("z")
+    Qz = theano.clone(list(Qs), replace={inpt: z})
+    grads = T.stack([T.grad(q.sum(), z) for q in Qz], axis=1)
+    fg = theano.function([z], grads, allow_input_downcast=True)
+    fq = theano.function([z], T.stack(Qz, axis=1), allow_input_downcast=True)
+    return Compiled(lambda zs: fg(zs[:, 0]), lambda zs: fq(zs[:, 0]).sum(axis=1), z.dtype,
+                    floats_per_row=len(Qs) * floats_per_row(Qs[0], inpt),
+                    quantities=lambda zs: fq(zs[:, 0]))

@@ -19,7 +19,7 @@ import numpy as np
 import theano
 
 from chain.checks import check_positive
-from chain.compiled import compile_quantity
+from chain.compiled import compile_quantity, compile_stacked
 
 #: With ``per_call=None``, a compiled call takes as many rows as keep the layer outputs
 #: above the slice within this many floats (1 GB in float32): 10 pixel points of
@@ -93,12 +93,20 @@ class DoI(object):
                 head, the path is evaluated past its affine layers (``A`` and its
                 transpose once per instance, not per point); ``gradient`` and
                 ``quantity`` still take and return points of the slice.
+            A tuple of K quantities (no head) compiles them stacked
+            (:func:`chain.compiled.compile_stacked`): instances are then (N, K, ...),
+            K identical copies of each, one per quantity.
         Returns:
             self. Compiling the same (Q, inpt, head) again reuses the compiled functions.
         """
         key = (Q, inpt, head)
         if key not in self._compiled:
-            self._compiled[key] = compile_quantity(Q, inpt, head)
+            if isinstance(Q, tuple):
+                if head is not None:
+                    raise ValueError("stacked quantities run without an affine head")
+                self._compiled[key] = compile_stacked(Q, inpt)
+            else:
+                self._compiled[key] = compile_quantity(Q, inpt, head)
         self._fns = self._compiled[key]
         self._dtype = self._fns.dtype
         return self
@@ -125,6 +133,14 @@ class DoI(object):
     def quantity(self, z):
         """Q at a batch of points z."""
         return self._require_compiled().quantity(np.asarray(z, dtype=self._dtype))
+
+    def quantities(self, z):
+        """Each of K stacked quantities at a batch of stacked points z (rows, K, ...):
+        (rows, K)."""
+        fns = self._require_compiled()
+        if fns.quantities is None:
+            raise RuntimeError("quantities() needs stacked quantities: compile a tuple")
+        return fns.quantities(np.asarray(z, dtype=self._dtype))
 
     # -- baseline and completeness -------------------------------------------
     def _baseline_for(self, instances, baseline):

@@ -174,6 +174,41 @@ def test_neuron_to_pixels_completeness(vgg):
     np.testing.assert_allclose(d.delta, total - (q - q0), atol=1e-5 * np.abs(q).max() + 1e-3)
 
 
+@pytest.mark.parametrize("method", [dict(resolution=9), dict(resolution=6, method="gausslegendre",
+                                                         ignore_difference_term=True)])
+def test_neurons_explained_together_equal_one_by_one(vgg, method):
+    """explain_neurons runs K neurons' paths with one shared forward per point
+    (chain.compiled.compile_stacked): each map, and each neuron's own completeness gap,
+    is what the neuron's own explanation gives."""
+    from Explanation import explain_neurons
+    x = toys.random_inputs(vgg, 3, seed=13, scale=50)
+    expl = Explanation(vgg, AumannShapley(points_per_call=4, **method))
+    neurons = [5, 0, 5, 7]
+    maps = explain_neurons(expl, models.CONV4_1, neurons, x)
+    assert expl.attribution_method.last_points is not None
+    assert expl.attribution_method._fns.quantities is not None       # the stacked path ran
+    one = Explanation(vgg, AumannShapley(points_per_call=4, **method)).for_input()
+    for n, m in zip(neurons, maps):
+        ref = one.for_neurons(models.CONV4_1, [n]).explain(x)
+        np.testing.assert_allclose(m.attribution, ref.attribution, rtol=1e-5,
+                                   atol=1e-6 * np.abs(ref.attribution).max())
+        np.testing.assert_allclose(m.delta, ref.delta, atol=1e-4 * np.abs(ref.delta).max() + 1e-4)
+        assert m.quantity == ref.quantity and m.instance is not None
+
+
+def test_neurons_with_a_tolerance_are_explained_one_by_one(vgg):
+    """An adaptive resolution refines per neuron, so explain_neurons does not stack it."""
+    from Explanation import explain_neurons
+    x = toys.random_inputs(vgg, 2, seed=14, scale=50)
+    expl = Explanation(vgg, AumannShapley(resolution=4, tolerance=0.01, max_resolution=16))
+    maps = explain_neurons(expl, models.CONV4_1, [1, 2], x)
+    assert expl.attribution_method._fns.quantities is None
+    for n, m in zip([1, 2], maps):
+        ref = Explanation(vgg, AumannShapley(resolution=4, tolerance=0.01, max_resolution=16)
+                          ).for_input().for_neurons(models.CONV4_1, [n]).explain(x)
+        np.testing.assert_array_equal(m.attribution, ref.attribution)
+
+
 def test_class_explanation_is_mean_of_instances(vgg):
     x = toys.random_inputs(vgg, 4, seed=11, scale=50)
     s = Explanation(vgg, AumannShapley(resolution=6)).for_layer(models.CONV4_1).comparative(1, 2)
