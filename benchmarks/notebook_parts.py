@@ -9,7 +9,7 @@ per-cell durations under each heading of the notebook. 6.3's image list
 (``IMAGE_LIST``) goes to the temporary directory unless ``-p IMAGE_LIST`` says
 otherwise, so the clone's ``extra_credit_images.txt`` is left alone::
 
-    .venv/bin/python benchmarks/notebook_parts.py                      # defaults (26 min)
+    .venv/bin/python benchmarks/notebook_parts.py                      # defaults (20 min)
     .venv/bin/python benchmarks/notebook_parts.py -p STEPS 4 -p N_IMAGES 3 -p GRID "[0, 8, 512]"
 
 Prints a Markdown table (part, cells, seconds) and writes it with ``--out``.

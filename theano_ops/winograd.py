@@ -44,7 +44,7 @@ __all__ = ["C_SUPPORT", "MIN_CHANNELS", "MIN_CHANNELS_4", "TILES", "TILES_4", "V
 TILES = 384
 #: ... and under F(4x4, 3x3), whose tiles carry 36 transformed values, not 16: at 384
 #: a thread's V and M outgrow the cache and a 512-channel layer at 28x28 ran no faster
-#: than F(2x2, 3x3); at 192 it took 0.70 s for 96 images against 1.13-1.25 s.
+#: than F(2x2, 3x3); at 192 it took 0.70 s for 96 images, F(2x2, 3x3) 1.17 s.
 TILES_4 = 192
 #: The Winograd path runs where both channel counts reach this (at fewer channels the
 #: transforms, not the GEMMs, dominate and im2col is as fast) ...
