@@ -103,7 +103,8 @@ class DoI(object):
         if key not in self._compiled:
             if isinstance(Q, tuple):
                 if head is not None:
-                    raise ValueError("stacked quantities run without an affine head")
+                    raise ValueError("stacked quantities run without an affine head: "
+                                     "compile them with head=None")
                 self._compiled[key] = compile_stacked(Q, inpt)
             else:
                 self._compiled[key] = compile_quantity(Q, inpt, head)

@@ -196,6 +196,19 @@ def test_neurons_explained_together_equal_one_by_one(vgg, method):
         assert m.quantity == ref.quantity and m.instance is not None
 
 
+def test_stacked_quantities_are_refused_where_they_cannot_run(vgg):
+    """A tuple of quantities compiles stacked, but not past an affine head, and only a
+    stacked compile answers quantities()."""
+    expl = Explanation(vgg)
+    q = expl.for_input().for_neurons(models.CONV4_1, [1])
+    method = AumannShapley()
+    with pytest.raises(ValueError, match="without an affine head"):
+        method.compile((expl._linear_quantity(q.qoi),) * 2, q.slice.variable, head=object())
+    method.compile(expl._linear_quantity(q.qoi), q.slice.variable)
+    with pytest.raises(RuntimeError, match="compile a tuple"):
+        method.quantities(np.zeros((1, 2) + q.slice.shape, np.float32))
+
+
 def test_neurons_with_a_tolerance_are_explained_one_by_one(vgg):
     """An adaptive resolution refines per neuron, so explain_neurons does not stack it."""
     from Explanation import explain_neurons
