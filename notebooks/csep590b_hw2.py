@@ -258,9 +258,10 @@ display(Markdown(answers.gradient_answer(answers.gradient_evidence(
     {"sigma = %g" % s_: m for s_, m in sg_levels.items()}, masks_show), labels[:N_SHOW])))
 
 # %% tags=["nbval-check-output"]
+# equal up to float32 rounding, which depends on the batch a gradient is computed in
 print("SmoothGrad with sigma = 0 equals vanilla gradients:",
       bool(np.allclose(smoothgrad(x[:1], model, pred[:1], samples=2, sigma=0.0), van[:1],
-                       rtol=1e-5, atol=1e-12)))
+                       rtol=1e-4, atol=1e-3 * np.abs(van[:1]).max())))
 
 # %% [markdown]
 # ## (c) Integrated Gradients, black baseline
@@ -376,8 +377,9 @@ display(Markdown(answers.curve_answer(k_ins, ins, dele,
 
 # %% tags=["nbval-check-output"]
 ends = probabilities(model, np.stack([black, xe[SHOW]]))[:, te[SHOW]]
-print("insertion runs from p_t(baseline) to p_t(image):", bool(np.allclose(ins[[0, -1]], ends, atol=1e-5)))
-print("deletion runs from p_t(image) to p_t(baseline):", bool(np.allclose(dele[[0, -1]], ends[::-1], atol=1e-5)))
+# equal up to float32 rounding, which depends on the batch a score is computed in
+print("insertion runs from p_t(baseline) to p_t(image):", bool(np.allclose(ins[[0, -1]], ends, atol=1e-4)))
+print("deletion runs from p_t(image) to p_t(baseline):", bool(np.allclose(dele[[0, -1]], ends[::-1], atol=1e-4)))
 
 # %% [markdown]
 # ## (e) Insertion curves, ten images, three methods

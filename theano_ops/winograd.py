@@ -32,7 +32,12 @@ ReLU inputs: im2col in float32 about 3e-7, F(2x2, 3x3) 6e-7, F(4x4, 3x3) 3.4e-6 
 of the im2col op, the bar ``tests/test_winograd.py`` holds them to.
 
 Tiles are processed :data:`TILES` at a time per thread (the GEMMs' column count), the
-images' tiles in one stream, so a batch of small maps still fills the GEMMs.
+images' tiles in one stream, so a batch of small maps still fills the GEMMs. Under
+F(4x4, 3x3) an image's result can then depend on the batch it is computed in, at
+float32 rounding (OpenBLAS takes another code path for some of the smaller GEMMs, and
+a tile's place in them moves with the batch): on the stand-in VGG16, a gradient
+computed alone and beside a second image differed by 6e-5 of its largest value.
+F(2x2, 3x3) gave bit-identical results in both cases.
 """
 import numpy as np
 
