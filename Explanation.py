@@ -201,8 +201,7 @@ class Explanation(object):
         self.attribution_method = attribution_method or AumannShapley()
         self.class_names = (list(class_names) if class_names is not None
                             else getattr(model, "class_names", None))
-        self._linear = {}   # target key -> (symbolic Q, shared weights)
-        self._stacks = {}   # (layer, K) -> (K symbolic Qs, their shared weights)
+        self._linear = {}   # (target key, K) -> (K symbolic Qs, their shared weights)
         self._slices = {}   # layer -> ExplanationForLayer (its h and g compile once)
 
     def for_layer(self, layer):
@@ -238,32 +237,25 @@ class Explanation(object):
         return self._slices[layer]
 
     def _linear_quantity(self, qoi):
-        key = qoi.target_key()
-        if key not in self._linear:
-            t = qoi.target(self.model)
-            shape = K.int_shape(t)[1:]
-            w = theano.shared(np.zeros(shape, dtype=np.float32), name="qoi_weights_" + key)
-            q = T.sum(t * T.shape_padleft(w), axis=list(range(1, len(shape) + 1)))
-            self._linear[key] = (q, w)
-        q, w = self._linear[key]
-        w.set_value(qoi.weights(self.model))
-        return q
+        return self._linear_quantities([qoi])[0]
 
-    def _stacked_quantities(self, qois):
-        """The K channel quantities ``qois`` (:class:`ChannelQoI` of one layer) as K
-        symbolic Qs with their own shared weights, built once per (layer, K), for
-        :func:`chain.compiled.compile_stacked`."""
-        key = (qois[0].layer, len(qois))
-        if key not in self._stacks:
+    def _linear_quantities(self, qois):
+        """K linear quantities of one tensor as K symbolic Qs with their own shared
+        weights (one for a plain explanation; K for :func:`chain.compiled.compile_stacked`),
+        built once per (tensor, K); each call sets the weights."""
+        key = (qois[0].target_key(), len(qois))
+        if any(q.target_key() != key[0] for q in qois):
+            raise ValueError("stacked quantities must read one tensor, got %s"
+                             % sorted({q.target_key() for q in qois}))
+        if key not in self._linear:
             t = qois[0].target(self.model)
             shape = K.int_shape(t)[1:]
             ws = [theano.shared(np.zeros(shape, dtype=np.float32),
-                                name="qoi_weights_layer%d_%d" % (key[0], i))
-                  for i in range(len(qois))]
+                                name="qoi_weights_%s_%d" % (key[0], i)) for i in range(key[1])]
             qs = tuple(T.sum(t * T.shape_padleft(w), axis=list(range(1, len(shape) + 1)))
                        for w in ws)
-            self._stacks[key] = (qs, ws)
-        qs, ws = self._stacks[key]
+            self._linear[key] = (qs, ws)
+        qs, ws = self._linear[key]
         for w, qoi in zip(ws, qois):
             w.set_value(qoi.weights(self.model))
         return qs
@@ -549,7 +541,7 @@ def explain_neurons(explanation, layer, neurons, instances):
                                    and method.tolerance is None and method.baseline is None):
         return [q.explain(instances) for q in quantities]
     x = check_inputs(explanation.model, instances)
-    method.compile(explanation._stacked_quantities([q.qoi for q in quantities]),
+    method.compile(explanation._linear_quantities([q.qoi for q in quantities]),
                    pixels.variable)
     stacked = np.repeat(x[:, None], len(quantities), axis=1)
     attr = method.get_attributions(stacked)
