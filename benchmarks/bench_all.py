@@ -19,7 +19,10 @@ library in the same sitting:
   flops`` (forward throughput and, with ``layer``, a conv4_1 path point against the
   float32 matmul peak).
 
-The load average is read before and after every section and stated in it. Nothing is
+Each section states the CPU time other processes used while it ran (``harness.OtherCpu``:
+the machine's busy time less the sitting's own), which decides whether it ran alone, and
+the load average before and after it; within a sitting a section's starting load still
+holds the previous section's own threads, so it is stated, not judged. Nothing is
 written to the output until every section has finished: the file is then written to a
 temporary file beside it and renamed, so a failed or interrupted run leaves the old
 file as it was (the work directory is kept then, and named). A script whose agreement
@@ -36,6 +39,8 @@ import sys
 import tempfile
 import time
 from importlib import metadata
+
+import harness
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -78,8 +83,9 @@ def header_lines(h):
     Args:
         h: dict with ``cpu``, ``cores``, ``mem`` (bytes), ``versions`` (list of
             (name, version)), ``date``, ``commit``, ``command``, ``load_start`` (1, 5,
-            15 min), ``load_end``, ``minutes``, ``quick``, ``skipped`` (names) and
-            ``extra_rows`` (more table rows, e.g. Theano's BLAS).
+            15 min), ``load_end``, ``minutes``, ``other_cpu`` (CPU seconds other
+            processes used over the sitting, or None), ``quick``, ``skipped`` (names)
+            and ``extra_rows`` (more table rows, e.g. Theano's BLAS).
     Returns:
         list of str.
     """
@@ -101,12 +107,18 @@ def header_lines(h):
           "| command | %s |" % h["command"],
           "| load average at start | %.2f / %.2f / %.2f (1/5/15 min) |" % tuple(h["load_start"]),
           "| load average at end | %.2f / %.2f / %.2f |" % tuple(h["load_end"])]
+    if h.get("other_cpu") is not None:
+        L.append("| other processes' CPU time | %s |"
+                 % other_cpu_text(h["other_cpu"], 60 * h["minutes"]))
     if h["skipped"]:
         L.append("| not measured in this sitting | %s |"
                  % ", ".join(HEADINGS.get(n, n) for n in h["skipped"]))
     L += ["", "In every table, agreement with the anchor comes first, then time; each "
-          "anchor ran in this same sitting. Each section states the load average before "
-          "and after it.", ""]
+          "anchor ran in this same sitting. Each section states the CPU time other "
+          "processes used while it ran (the machine's busy time in `/proc/stat` less the "
+          "sitting's own), which says whether it ran alone, and the load average before and "
+          "after it. Within the sitting a section's starting load still holds the previous "
+          "section's own threads (about 2 on two cores).", ""]
     return L
 
 
@@ -115,20 +127,40 @@ def section_lines(s):
 
     Args:
         s: dict with ``name``, ``body`` (Markdown, headings at level 3 or below),
-            ``load_before``, ``load_after`` (1-minute load averages), ``seconds`` and
+            ``load_before``, ``load_after`` (1-minute load averages), ``seconds``,
+            ``other_cpu`` (CPU seconds other processes used meanwhile, or None) and
             ``commands`` (the command lines run, as str).
     Returns:
         list of str.
     """
     if not s.get("body", "").strip():
         raise ValueError("section %r has no text" % s["name"])
-    note = "" if s["load_before"] <= IDLE_LOAD else " (**not idle**)"
     return (["## %s" % HEADINGS[s["name"]], "",
-             "Load average %.2f before%s, %.2f after; %.0f s. %s: %s." % (
-                 s["load_before"], note, s["load_after"], s["seconds"],
+             "%s; load average %.2f before, %.2f after; %.0f s. %s: %s." % (
+                 alone_text(s.get("other_cpu"), s["seconds"], s["load_before"]),
+                 s["load_before"], s["load_after"], s["seconds"],
                  "Command" if len(s["commands"]) == 1 else "Commands",
                  ", ".join("`%s`" % c for c in s["commands"])), ""]
             + s["body"].strip("\n").splitlines() + [""])
+
+
+def alone_text(other, seconds, load_before):
+    """Whether a span ran alone, as the record says it: by the CPU seconds ``other``
+    processes used during its ``seconds`` (at most ``OtherCpu.IDLE_SHARE`` of one core),
+    or, where that is unknown (None), by the 1-minute load average before it."""
+    if other is None:
+        return ("Other processes' CPU time unknown%s"
+                % ("" if load_before <= IDLE_LOAD else " (**not idle** by the load average)"))
+    return "Other processes used " + other_cpu_text(other, seconds)
+
+
+def other_cpu_text(other, seconds):
+    """``other`` CPU seconds over a span of ``seconds`` as "N CPU-seconds (P% of one
+    core)", flagged above ``OtherCpu.IDLE_SHARE``."""
+    share = other / max(seconds, 1e-9)
+    return "%.1f CPU-seconds (%.1f%% of one core)%s" % (
+        other, 100 * share, "" if share <= harness.OtherCpu.IDLE_SHARE else
+        " (**not alone**: the times are inflated)")
 
 
 def assemble(header, sections):
@@ -330,14 +362,15 @@ RUNNERS = {"ig": run_ig, "layer": run_layer, "rules": run_rules, "grid": run_gri
 
 
 def measure(name, s):
-    """Run one section; its body with the load average before and after and its time."""
+    """Run one section; its body with its time, the CPU time other processes used
+    meanwhile, and the load average before and after."""
     print("\n##### %s" % HEADINGS[name], flush=True)
     n0 = len(s.commands)
-    before, t0 = os.getloadavg()[0], time.perf_counter()
+    before, t0, other = os.getloadavg()[0], time.perf_counter(), harness.OtherCpu()
     body = RUNNERS[name](s)
     return {"name": name, "body": body, "load_before": before,
             "load_after": os.getloadavg()[0], "seconds": time.perf_counter() - t0,
-            "commands": s.commands[n0:]}
+            "other_cpu": other.seconds(), "commands": s.commands[n0:]}
 
 
 def preflight(a, tv):
@@ -425,7 +458,6 @@ def main(argv=None):
     if "HW3_IMAGE_DIR" not in os.environ and ("cam" in todo or "notebook" in todo):
         print("WARNING: HW3_IMAGE_DIR is not set and %s does not exist: the cam and notebook "
               "sections will download the photos" % shared, flush=True)
-    import harness
     info = harness.machine()
     keep = a.workdir is not None
     a.workdir = os.path.abspath(a.workdir or tempfile.mkdtemp(prefix="bench-all-"))
@@ -435,7 +467,7 @@ def main(argv=None):
     if info["load"][0] > IDLE_LOAD:
         print("WARNING: load average %.2f at the start: the record should be taken on an "
               "idle machine" % info["load"][0], flush=True)
-    s, t0 = Sitting(a), time.perf_counter()
+    s, t0, other = Sitting(a), time.perf_counter(), harness.OtherCpu()
     try:
         sections = [measure(name, s) for name in todo]
     except BaseException as e:
@@ -452,6 +484,7 @@ def main(argv=None):
               "versions": versions(tv, any(n in NEEDS_TV for n in todo)),
               "date": info["date"], "commit": git_commit(), "command": command_line(),
               "load_start": info["load"], "load_end": os.getloadavg(),
+              "other_cpu": other.seconds(),
               "minutes": (time.perf_counter() - t0) / 60, "quick": a.quick,
               "skipped": a.skip, "extra_rows": extra}
     text = assemble(header, sections)

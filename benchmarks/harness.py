@@ -1,6 +1,6 @@
 """The timing harness the benchmarks share: a wall-clock timer, the process's resident
 memory (current, peak, and the peak of one call), the machine's facts, and the units
-the tables print.
+the tables print, and the CPU time other processes used beside a measurement.
 
 Each benchmark runs every measurement in a child process of its own, so that the
 child's peak RSS (``os.wait4``'s ``ru_maxrss``) belongs to that measurement alone;
@@ -10,6 +10,7 @@ it give the peak of that call.
 import datetime
 import os
 import platform
+import resource
 import time
 
 import numpy as np
@@ -74,6 +75,63 @@ def end_call(out):
     peak could not be reset) into ``out``."""
     out["rss_after_warmup"] = out.pop("_rss0")
     out["peak_rss_call"] = status_kb("VmHWM") if out.pop("_reset") else None
+
+
+def busy_seconds():
+    """CPU seconds every process on this machine has used since boot, all cores summed:
+    the first line of ``/proc/stat`` less its idle and iowait states. None where
+    ``/proc/stat`` cannot be read."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def own_seconds():
+    """CPU seconds (user + system) of this process and of the children it has waited
+    for (with theirs, recursively)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+class OtherCpu(object):
+    """The CPU time other processes used over a span: the machine's busy time
+    (:func:`busy_seconds`) less this process's own and its waited-for children's
+    (:func:`own_seconds`).
+
+    This says whether a measurement ran alone; a load average cannot, within a sitting:
+    its 1-minute value at a step's start still holds the previous step's own threads
+    (about 2 on two cores, decaying over minutes). A child that is not waited for
+    counts as another process, so the figure errs towards "not alone".
+
+        other = OtherCpu()
+        ...                         # run and wait for the measurement's processes
+        other.seconds()             # CPU seconds used by everything else meanwhile
+    """
+
+    #: the share of one core other processes may use while a measurement still counts
+    #: as alone (the kernel's own threads use about 1% on an idle machine)
+    IDLE_SHARE = 0.05
+
+    def __init__(self):
+        self.busy0, self.own0, self.t0 = busy_seconds(), own_seconds(), time.perf_counter()
+
+    def seconds(self):
+        """CPU seconds used by other processes since this object was made (None when the
+        machine's busy time cannot be read)."""
+        busy = busy_seconds()
+        if busy is None or self.busy0 is None:
+            return None
+        return max(0.0, (busy - self.busy0) - (own_seconds() - self.own0))
+
+    def share(self):
+        """:meth:`seconds` as a share of one core over the wall time since this object
+        was made (None when unknown)."""
+        s, wall = self.seconds(), time.perf_counter() - self.t0
+        return None if s is None else s / max(wall, 1e-9)
 
 
 def machine():
