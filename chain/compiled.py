@@ -62,7 +62,7 @@ def floats_per_row(Q, inpt):
     return total
 
 
-def compile_quantity(Q, inpt, head=None):
+def compile_quantity(Q, inpt, head=None, mode=None):
     """Compile dQ/dz and Q at the slice variable ``inpt``.
 
     Args:
@@ -73,6 +73,8 @@ def compile_quantity(Q, inpt, head=None):
         head: a :class:`chain.affine_head.AffineHead` of the slice, or None. When Q
             reaches the slice only through the head, the gradient is taken in the
             head's output space y and pulled back by W^T.
+        mode: the Theano compile mode (None: the default), e.g. one that excludes an
+            optimization (:attr:`chain.doi.DoI.mode`).
     Returns:
         a :class:`Compiled`.
     """
@@ -81,18 +83,19 @@ def compile_quantity(Q, inpt, head=None):
         z = inpt.type("z")
         Qz = theano.clone(Q, replace={inpt: z})
         grad = T.grad(Qz.sum(), z)
-        return Compiled(theano.function([z], grad, allow_input_downcast=True),
-                        theano.function([z], Qz, allow_input_downcast=True), z.dtype,
+        return Compiled(theano.function([z], grad, allow_input_downcast=True, mode=mode),
+                        theano.function([z], Qz, allow_input_downcast=True, mode=mode), z.dtype,
                         floats_per_row=floats_per_row(Q, inpt))
     y, Qy = rewritten
-    fgy = theano.function([y], T.grad(Qy.sum(), y), allow_input_downcast=True)
-    fqy = theano.function([y], Qy, allow_input_downcast=True)
+    fgy = theano.function([y], T.grad(Qy.sum(), y), allow_input_downcast=True,
+                          mode=mode)
+    fqy = theano.function([y], Qy, allow_input_downcast=True, mode=mode)
     fwd, adj = head.functions()
     return Compiled(lambda z: adj(z, fgy(fwd(z))), lambda z: fqy(fwd(z)), inpt.dtype,
                     HeadFunctions(fwd, fgy, adj), floats_per_row(Q, inpt))
 
 
-def compile_stacked(Qs, inpt):
+def compile_stacked(Qs, inpt, mode=None):
     """K quantities explained at the same points, one forward shared between them.
 
     A DoI explains K identical copies of each point, stacked on axis 1 (rows, K, ...),
@@ -106,6 +109,7 @@ def compile_stacked(Qs, inpt):
     Args:
         Qs: tuple of K symbolic vectors (batch,), each a quantity of interest.
         inpt: the symbolic slice variable z they depend on (as :func:`compile_quantity`).
+        mode: the Theano compile mode (None: the default).
     Returns:
         a :class:`Compiled` for points (rows, K, ...). A row is budgeted at K times one
         quantity's floats (K backward passes), which is generous: six VGG16 pixel
@@ -114,8 +118,9 @@ def compile_stacked(Qs, inpt):
     z = inpt.type("z")
     Qz = theano.clone(list(Qs), replace={inpt: z})
     grads = T.stack([T.grad(q.sum(), z) for q in Qz], axis=1)
-    fg = theano.function([z], grads, allow_input_downcast=True)
-    fq = theano.function([z], T.stack(Qz, axis=1), allow_input_downcast=True)
+    fg = theano.function([z], grads, allow_input_downcast=True, mode=mode)
+    fq = theano.function([z], T.stack(Qz, axis=1), allow_input_downcast=True,
+                         mode=mode)
     return Compiled(lambda zs: fg(zs[:, 0]), lambda zs: fq(zs[:, 0]).sum(axis=1), z.dtype,
                     floats_per_row=len(Qs) * floats_per_row(Qs[0], inpt),
                     quantities=lambda zs: fq(zs[:, 0]))

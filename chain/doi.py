@@ -59,6 +59,11 @@ class DoI(object):
     instance (NaN where the DoI has none).
     """
 
+    #: the Theano compile mode of the DoI's functions (None: Theano's default); a DoI
+    #: whose arithmetic needs it can leave out an optimization
+    #: (:attr:`methods.lrp.LRPRelevance.mode` leaves out Winograd's convolutions)
+    mode = None
+
     def __init__(self, ignore_difference_term, baseline, per_call_name, per_call):
         self.ignore_difference_term = bool(ignore_difference_term)
         self.baseline = baseline
@@ -105,9 +110,9 @@ class DoI(object):
                 if head is not None:
                     raise ValueError("stacked quantities run without an affine head: "
                                      "compile them with head=None")
-                self._compiled[key] = compile_stacked(Q, inpt)
+                self._compiled[key] = compile_stacked(Q, inpt, mode=self.mode)
             else:
-                self._compiled[key] = compile_quantity(Q, inpt, head)
+                self._compiled[key] = compile_quantity(Q, inpt, head, mode=self.mode)
         self._fns = self._compiled[key]
         self._dtype = self._fns.dtype
         return self

@@ -302,3 +302,31 @@ def test_visualize_draws_each_map_on_its_own_robust_scale():
         [sheet11.heatmap_limit(sheet11.heatmap(a)), sheet11.heatmap_limit(sheet11.heatmap(b))])
     assert len(fig.axes) == 4                      # two maps, two colour bars
     plt.close(fig)
+
+
+def test_relevance_runs_no_winograd_convolution():
+    """The rules divide by pre-activations, which magnifies Winograd's rounding (a
+    stand-in VGG16 map moved by 6e-3 from float64 under F(4x4, 3x3)): LRP's functions
+    are compiled without it, on a layer where a plain gradient takes it."""
+    import theano
+    import keras
+    from theano_ops import corr_tiled
+    cf = dict(data_format="channels_first")
+    m = keras.models.Sequential([              # VGG's layout: padding, then a valid conv
+        keras.layers.ZeroPadding2D(1, input_shape=(3, 12, 12), **cf),
+        keras.layers.Conv2D(64, 3, activation="relu", **cf),
+        keras.layers.ZeroPadding2D(1, **cf), keras.layers.Conv2D(64, 3, activation="relu", **cf),
+        keras.layers.Flatten(), keras.layers.Dense(3)])
+    x = np.random.RandomState(0).randn(2, 3, 12, 12).astype(np.float32)
+    ops = (corr_tiled.TiledCorr, corr_tiled.TiledCorrGradInputs)
+
+    def settings(f):
+        return {n.op.winograd for n in f.maker.fgraph.toposort() if isinstance(n.op, ops)}
+
+    plain = theano.function([m.input], theano.grad(m.output[:, 0].sum(), m.input))
+    assert "auto" in settings(plain)                  # 64 -> 64 at 12x12: F(4x4, 3x3)
+    doi = L.LRPRelevance()
+    Explanation(L.lrp_model(m), doi).for_input().absolute(0).explain(x)
+    fns = [f for pair in doi._relevance.values() for f in pair]
+    assert fns and all(settings(f) <= {None, "never"} for f in fns)
+    assert set().union(*(settings(f) for f in fns))     # convolutions are there
