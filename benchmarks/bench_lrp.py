@@ -39,6 +39,8 @@ import time
 
 import numpy as np
 
+import harness
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -154,8 +156,18 @@ def run_zennit(python, workdir):
             json.load(open(os.path.join(workdir, "zennit.json"))))
 
 
-def report(n, errors, t_ours, t_zen, gammas, zinfo):
+def report(n, errors, t_ours, t_zen, gammas, zinfo, other=None):
+    """The section's Markdown and whether the agreement holds; ``other`` is the
+    :class:`harness.OtherCpu` of the run (None: not measured)."""
     ratio = t_ours["timed_s"] / t_zen["timed_s"]
+    seconds = None if other is None else other.seconds()
+    if seconds is None:
+        alone = "other processes' CPU time not measured"
+    elif other.share() <= harness.OtherCpu.IDLE_SHARE:
+        alone = "other processes used %.1f CPU-seconds meanwhile" % seconds
+    else:
+        alone = ("**other processes used %.0f CPU-seconds (%.0f%% of one core) meanwhile: "
+                 "the times are inflated**" % (seconds, 100 * other.share()))
     ok_agree = max(errors) < TOL
     lines = [
         BEGIN,
@@ -164,10 +176,11 @@ def report(n, errors, t_ours, t_zen, gammas, zinfo):
         "`benchmarks/bench_lrp.py`, %s, %d images at 224 px, random He-scaled VGG16 in "
         "the official layout (seed %d), class = arg-max; z^B on conv1_1, LRP-gamma with "
         "gammas %s on the other convolutions, LRP-0 on the dense layers, stabiliser 1e-9. "
-        "Zennit %s on torch %s (`$BENCH_TV_PYTHON`), 2 threads each; load average %.1f "
-        "when the report was written (above 2, other jobs shared the cores)."
+        "Zennit %s on torch %s (`$BENCH_TV_PYTHON`), 2 threads each; %s. Ours runs "
+        "every convolution by im2col here (`LRPRelevance.mode`: the rules divide by "
+        "pre-activations, which magnifies Winograd's rounding)."
         % (datetime.date.today().isoformat(), n, SEED, gammas, zinfo.get("zennit"),
-           zinfo.get("torch"), os.getloadavg()[0]),
+           zinfo.get("torch"), alone),
         "",
         "| measurement | agreement (max rel. L2 over images) | ours (Theano) | Zennit | ratio ours/Zennit |",
         "| --- | --- | --- | --- | --- |",
@@ -203,6 +216,7 @@ def main(argv=None):
     if a.mode == "_zennit":
         return zennit_child(a.workdir)
     python = os.environ.get("BENCH_TV_PYTHON", DEFAULT_TV)
+    other = harness.OtherCpu()
     with tempfile.TemporaryDirectory(prefix="bench-lrp-") as tmp:
         wd = a.workdir or tmp
         os.makedirs(wd, exist_ok=True)
@@ -216,7 +230,7 @@ def main(argv=None):
         print("zennit ...", flush=True)
         zrel, zinfo = run_zennit(python, wd)
     errors = [rel_l2(rel[i], zrel[i]) for i in range(len(x))]
-    text, ok = report(len(x), errors, t_ours, zinfo, gammas, zinfo)
+    text, ok = report(len(x), errors, t_ours, zinfo, gammas, zinfo, other)
     print(text)
     if a.out:
         write_section(text, a.out)
