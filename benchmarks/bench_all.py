@@ -109,7 +109,7 @@ def header_lines(h):
           "| load average at end | %.2f / %.2f / %.2f |" % tuple(h["load_end"])]
     if h.get("other_cpu") is not None:
         L.append("| other processes' CPU time | %s |"
-                 % other_cpu_text(h["other_cpu"], 60 * h["minutes"]))
+                 % harness.other_cpu_text(h["other_cpu"], 60 * h["minutes"]))
     if h["skipped"]:
         L.append("| not measured in this sitting | %s |"
                  % ", ".join(HEADINGS.get(n, n) for n in h["skipped"]))
@@ -151,16 +151,7 @@ def alone_text(other, seconds, load_before):
     if other is None:
         return ("Other processes' CPU time unknown%s"
                 % ("" if load_before <= IDLE_LOAD else " (**not idle** by the load average)"))
-    return "Other processes used " + other_cpu_text(other, seconds)
-
-
-def other_cpu_text(other, seconds):
-    """``other`` CPU seconds over a span of ``seconds`` as "N CPU-seconds (P% of one
-    core)", flagged above ``OtherCpu.IDLE_SHARE``."""
-    share = other / max(seconds, 1e-9)
-    return "%.1f CPU-seconds (%.1f%% of one core)%s" % (
-        other, 100 * share, "" if share <= harness.OtherCpu.IDLE_SHARE else
-        " (**not alone**: the times are inflated)")
+    return "Other processes used " + harness.other_cpu_text(other, seconds)
 
 
 def assemble(header, sections):

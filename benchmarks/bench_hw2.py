@@ -280,14 +280,15 @@ def main(argv=None):
     other_path = os.path.join(a.workdir, "other_cpu.json")
     if a.report_only:
         r = {k: load_result(k, a) for k in KINDS}
-        other = {"seconds": None, "share": None}
+        other = {"seconds": None, "wall": None}
         if os.path.exists(other_path):
             with open(other_path) as f:
-                other = json.load(f)
+                other.update(json.load(f))
+            other = other if other.get("wall") is not None else {"seconds": None, "wall": None}
     else:
         span_cpu = harness.OtherCpu()
         r = {k: spawn(k, a) for k in KINDS}
-        other = {"seconds": span_cpu.seconds(), "share": span_cpu.share()}
+        other = {"seconds": span_cpu.seconds(), "wall": span_cpu.wall()}
         with open(other_path, "w") as f:
             json.dump(other, f)
     text = report(a, info, r, t, p_t, span, other)
@@ -323,17 +324,10 @@ def report(a, info, r, t, p_t, span, other):
              "value range (%.1f), %d noisy points per gradient call. Load average at start: %s "
              "on %d cores%s." % (info["date"], a.seed, t, p_t, a.superpixel, a.superpixel,
                                  a.batch, a.samples, a.sigma, span, a.chunk, load,
-                                 info["cores"], "" if other["seconds"] is None else
-                                 "; other processes used %.1f CPU-seconds beside the "
-                                 "children" % other["seconds"]), "",
+                                 info["cores"], "; other processes used %s beside the "
+                                 "children" % harness.other_cpu_text(other["seconds"],
+                                                                     other["wall"])), "",
              "| agreement check | value | tolerance | |", "|---|---|---|---|"]
-    if other["seconds"] is None:
-        lines[3:3] = ["CPU time of other processes unknown (no `/proc/stat`).", ""]
-    elif other["share"] > harness.OtherCpu.IDLE_SHARE:
-        lines[3:3] = ["**Other work was running (other processes used %.0f CPU-seconds, %.0f%% "
-                      "of one core, beside the children): the times below are not final; "
-                      "rerun on a quiet machine.**" % (other["seconds"], 100 * other["share"]),
-                      ""]
     for name, v, tol, ok in checks(r):
         lines.append("| %s | %.2e | %s | %s |" % (name, v, tol, "ok" if ok else "**FAILED**"))
     truth = r["sal0-captum"]["map"]

@@ -160,14 +160,9 @@ def report(n, errors, t_ours, t_zen, gammas, zinfo, other=None):
     """The section's Markdown and whether the agreement holds; ``other`` is the
     :class:`harness.OtherCpu` of the run (None: not measured)."""
     ratio = t_ours["timed_s"] / t_zen["timed_s"]
-    seconds = None if other is None else other.seconds()
-    if seconds is None:
-        alone = "other processes' CPU time not measured"
-    elif other.share() <= harness.OtherCpu.IDLE_SHARE:
-        alone = "other processes used %.1f CPU-seconds meanwhile" % seconds
-    else:
-        alone = ("**other processes used %.0f CPU-seconds (%.0f%% of one core) meanwhile: "
-                 "the times are inflated**" % (seconds, 100 * other.share()))
+    alone = ("other processes' CPU time not measured" if other is None else
+             "other processes used %s meanwhile" % harness.other_cpu_text(other.seconds(),
+                                                                        other.wall()))
     ok_agree = max(errors) < TOL
     lines = [
         BEGIN,

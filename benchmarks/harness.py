@@ -110,6 +110,7 @@ class OtherCpu(object):
         other = OtherCpu()
         ...                         # run and wait for the measurement's processes
         other.seconds()             # CPU seconds used by everything else meanwhile
+        other_cpu_text(other.seconds(), other.wall())     # as the reports say it
     """
 
     #: the share of one core other processes may use while a measurement still counts
@@ -127,11 +128,21 @@ class OtherCpu(object):
             return None
         return max(0.0, (busy - self.busy0) - (own_seconds() - self.own0))
 
-    def share(self):
-        """:meth:`seconds` as a share of one core over the wall time since this object
-        was made (None when unknown)."""
-        s, wall = self.seconds(), time.perf_counter() - self.t0
-        return None if s is None else s / max(wall, 1e-9)
+    def wall(self):
+        """Wall-clock seconds since this object was made."""
+        return time.perf_counter() - self.t0
+
+
+def other_cpu_text(other, seconds):
+    """Other processes' CPU time as the reports say it: ``other`` CPU seconds (None:
+    unknown) over a span of ``seconds`` as "N CPU-seconds (P% of one core)", flagged
+    when above :attr:`OtherCpu.IDLE_SHARE` of one core."""
+    if other is None:
+        return "an unknown CPU time (not measured)"
+    share = other / max(seconds, 1e-9)
+    return "%.1f CPU-seconds (%.1f%% of one core)%s" % (
+        other, 100 * share, "" if share <= OtherCpu.IDLE_SHARE else
+        " (**not alone**: the times are inflated)")
 
 
 def machine():
