@@ -536,21 +536,94 @@ def explain_neurons(explanation, layer, neurons, instances):
     """
     pixels = explanation.for_input()
     quantities = [pixels.for_neurons(layer, [int(n)]) for n in neurons]
-    method = explanation.attribution_method
-    if len(quantities) < 2 or not (isinstance(method, AumannShapley)
-                                   and method.tolerance is None and method.baseline is None):
+    if len(quantities) < 2 or not _stacks(explanation.attribution_method):
         return [q.explain(instances) for q in quantities]
     x = check_inputs(explanation.model, instances)
-    method.compile(explanation._linear_quantities([q.qoi for q in quantities]),
-                   pixels.variable)
-    stacked = np.repeat(x[:, None], len(quantities), axis=1)
+    attr, delta = _explain_stacked(quantities, x)
+    return [ExplanationData(attr[:, k], x, delta[:, k], q.label)
+            for k, q in enumerate(quantities)]
+
+
+def _stacks(method):
+    """Whether K quantities can share ``method``'s path points: a fixed-resolution
+    :class:`AumannShapley` from the zero baseline (an adaptive one refines per
+    quantity)."""
+    return (isinstance(method, AumannShapley) and method.tolerance is None
+            and method.baseline is None)
+
+
+def _compile_stacked(quantities):
+    """Compile K quantities of one slice stacked; returns their method."""
+    first = quantities[0]
+    first.method.compile(
+        first.slice.explanation._linear_quantities([q.qoi for q in quantities]),
+        first.slice.variable, head=first.slice.affine_head())
+    return first.method
+
+
+def _explain_stacked(quantities, z):
+    """The K quantities (of one slice) explained at the slice points ``z`` (N, ...) in
+    one stacked path (:func:`chain.compiled.compile_stacked`): one forward and K
+    backward passes per point.
+
+    Returns:
+        (attribution (N, K, ...), completeness gaps (N, K), each quantity's own).
+    """
+    method = _compile_stacked(quantities)
+    stacked = np.repeat(z[:, None], len(quantities), axis=1)
     attr = method.get_attributions(stacked)
     implied = attr * stacked if method.ignore_difference_term else attr   # z' = 0
     dq = method.quantities(stacked) - method.quantities(np.zeros_like(stacked[:1]))
-    delta = (implied.reshape(len(x), len(quantities), -1).sum(axis=2, dtype=np.float64)
+    delta = (implied.reshape(len(z), len(quantities), -1).sum(axis=2, dtype=np.float64)
              - dq.astype(np.float64))
-    return [ExplanationData(attr[:, k], x, delta[:, k], q.label)
-            for k, q in enumerate(quantities)]
+    return attr, delta
+
+
+def absolute_and_comparative(slice_, c1, c2, x1, x2):
+    """The class-level explanations of handout 6.2's two queries at one slice: the
+    absolute s_c1 over ``x1`` and the comparative s_c1 - s_c2 over ``x1`` and ``x2``
+    together.
+
+    Equal, up to float rounding, to ``slice_.absolute(c1).explain_class(x1)`` and
+    ``slice_.comparative(c1, c2).explain_class(np.concatenate([x1, x2]))``. An
+    attribution is linear in the quantity, A(s_c1 - s_c2) = A(s_c1) - A(s_c2), and so is
+    its completeness gap; on ``x1`` both queries need only A(s_c1) and A(s_c2), which
+    share each path point's forward (:func:`chain.compiled.compile_stacked`): one
+    forward and two backward passes per point instead of two of each. Methods that
+    cannot stack (:func:`_stacks`) explain the two queries one by one.
+
+    Args:
+        slice_: an :class:`ExplanationForLayer`, e.g. ``Explanation(model).for_layer(19)``.
+        c1, c2: class indices.
+        x1, x2: model inputs (N, 3, H, W) of class c1 and of class c2.
+    Returns:
+        (absolute, comparative): class-level ExplanationData as ``explain_class`` gives,
+        the comparative's gaps those of x1's images, then x2's.
+    """
+    absolute, comparative = slice_.absolute(c1), slice_.comparative(c1, c2)
+    if not _stacks(slice_.explanation.attribution_method):
+        return absolute.explain_class(x1), comparative.explain_class(np.concatenate([x1, x2]))
+    x1 = check_inputs(slice_.model, x1)
+    both = [absolute, slice_.absolute(c2)]
+    sums = np.zeros((2,) + slice_.shape, dtype=np.float64)
+    deltas = []
+    group = max(1, int(_compile_stacked(both).per_call))
+    with progress(total=len(x1), desc="explaining %s and %s" % (absolute.label, both[1].label),
+                  unit="image") as bar:
+        for i in range(0, len(x1), group):
+            attr, delta = _explain_stacked(both, slice_.h(x1[i:i + group]))
+            sums += attr.sum(axis=0, dtype=np.float64)
+            deltas.append(delta)
+            bar.update(len(delta))
+    deltas = np.concatenate(deltas)
+    rest = comparative.explain_class(x2)
+    n = len(x1) + len(rest.delta)
+    return (ExplanationData((sums[0] / len(x1)).astype(np.float32), None, deltas[:, 0],
+                            absolute.label),
+            ExplanationData(((sums[0] - sums[1] + rest.attribution.astype(np.float64)
+                              * len(rest.delta)) / n).astype(np.float32), None,
+                            np.concatenate([deltas[:, 0] - deltas[:, 1], rest.delta]),
+                            comparative.label))
 
 
 def most_influential(quantity, instances, k=1, by="max"):

@@ -84,15 +84,18 @@ class AffineHead(object):
 
     def rewrite(self, Q):
         """(y, Q'): a fresh variable y for the pre-activation and Q as a function of y
-        (None when Q reaches the slice by another route)."""
+        (None when Q reaches the slice by another route). Q may be a tuple of
+        quantities: Q' is then the tuple, all of one y (one graph above it)."""
         y = self.last.output.type("y")
-        Qy = theano.clone(Q, replace={self.last.output: self.last.activation(y)})
+        many = isinstance(Q, (list, tuple))
+        Qy = theano.clone(list(Q) if many else Q,
+                          replace={self.last.output: self.last.activation(y)})
         def free(v):   # an input a caller must feed (not a weight, not a constant)
             return not isinstance(v, (theano.compile.SharedVariable, theano.gof.Constant))
         below = set(filter(free, theano.gof.graph.inputs([self.variable])))
-        if any(v in below for v in theano.gof.graph.inputs([Qy])):
+        if any(v in below for v in theano.gof.graph.inputs(Qy if many else [Qy])):
             return None
-        return y, Qy
+        return y, (tuple(Qy) if many else Qy)
 
     def masked_outputs(self, output, z, kept, images_per_call=16, start=None):
         """``output`` (a tensor above the head, e.g. ``model.output``) on the slice

@@ -98,7 +98,7 @@ class DoI(object):
                 head, the path is evaluated past its affine layers (``A`` and its
                 transpose once per instance, not per point); ``gradient`` and
                 ``quantity`` still take and return points of the slice.
-            A tuple of K quantities (no head) compiles them stacked
+            A tuple of K quantities compiles them stacked
             (:func:`chain.compiled.compile_stacked`): instances are then (N, K, ...),
             K identical copies of each, one per quantity.
         Returns:
@@ -107,10 +107,7 @@ class DoI(object):
         key = (Q, inpt, head)
         if key not in self._compiled:
             if isinstance(Q, tuple):
-                if head is not None:
-                    raise ValueError("stacked quantities run without an affine head: "
-                                     "compile them with head=None")
-                self._compiled[key] = compile_stacked(Q, inpt, mode=self.mode)
+                self._compiled[key] = compile_stacked(Q, inpt, head, mode=self.mode)
             else:
                 self._compiled[key] = compile_quantity(Q, inpt, head, mode=self.mode)
         self._fns = self._compiled[key]

@@ -196,14 +196,73 @@ def test_neurons_explained_together_equal_one_by_one(vgg, method):
         assert m.quantity == ref.quantity and m.instance is not None
 
 
-def test_stacked_quantities_are_refused_where_they_cannot_run(vgg):
-    """A tuple of quantities compiles stacked, but not past an affine head, and only a
-    stacked compile answers quantities()."""
+def test_stacked_quantities_past_an_affine_head_equal_one_by_one(vgg):
+    """Stacked quantities compile past the slice's affine head (conv4_2's linear part
+    above conv4_1): one forward above y, the K gradients pulled back by W^T each, the
+    same attributions and quantities as each quantity compiled alone."""
+    from Explanation import _explain_stacked
+    expl = Explanation(vgg, AumannShapley(resolution=5, points_per_call=3))
+    s = expl.for_layer(models.CONV4_1)
+    assert s.affine_head() is not None
+    z = s.h(toys.random_inputs(vgg, 2, seed=21, scale=50))
+    quantities = [s.absolute(1), s.comparative(3, 1), s.absolute(0)]
+    attr, delta = _explain_stacked(quantities, z)
+    method = expl.attribution_method
+    assert method._fns.head is not None and method._fns.quantities is not None
+    for k, q in enumerate(quantities):
+        ref = q.explain_activations(z)
+        np.testing.assert_allclose(attr[:, k], ref.attribution, rtol=1e-5,
+                                   atol=1e-6 * np.abs(ref.attribution).max())
+        np.testing.assert_allclose(delta[:, k], ref.delta,
+                                   atol=1e-4 * np.abs(ref.delta).max() + 1e-4)
+        stacked = np.repeat(z[:, None], 3, axis=1)
+        _explain_stacked(quantities, z)             # recompile stacked (q.explain moved it)
+        np.testing.assert_allclose(method.quantities(stacked)[:, k], q.compiled().quantity(z),
+                                   rtol=1e-5)
+
+
+@pytest.mark.parametrize("method", [dict(resolution=6), dict(resolution=4, method="trapezoid",
+                                                         ignore_difference_term=True)])
+def test_absolute_and_comparative_equal_the_two_queries(vgg, method):
+    """absolute_and_comparative explains s_c1 and s_c2 stacked on x1 and uses linearity
+    (A(s_c1 - s_c2) = A(s_c1) - A(s_c2)) for the comparative there: the two class-level
+    explanations, and every image's completeness gap, are those of the two queries
+    explained one by one."""
+    from Explanation import absolute_and_comparative
+    x1 = toys.random_inputs(vgg, 3, seed=22, scale=50)
+    x2 = toys.random_inputs(vgg, 2, seed=23, scale=50)
+    s = Explanation(vgg, AumannShapley(points_per_call=4, **method)).for_layer(models.CONV4_1)
+    absolute, comparative = absolute_and_comparative(s, 2, 5, x1, x2)
+    one = Explanation(vgg, AumannShapley(points_per_call=4, **method)).for_layer(models.CONV4_1)
+    for got, ref in [(absolute, one.absolute(2).explain_class(x1)),
+                     (comparative, one.comparative(2, 5).explain_class(np.concatenate([x1, x2])))]:
+        np.testing.assert_allclose(got.attribution, ref.attribution, rtol=1e-5,
+                                   atol=1e-5 * np.abs(ref.attribution).max())
+        np.testing.assert_allclose(got.delta, ref.delta, atol=1e-4 * np.abs(ref.delta).max() + 1e-4)
+        assert got.quantity == ref.quantity and got.attribution.dtype == ref.attribution.dtype
+
+
+def test_absolute_and_comparative_with_a_tolerance_explain_one_by_one(vgg):
+    """An adaptive resolution refines per quantity, so the two queries are not stacked:
+    the results are exactly those of the two queries."""
+    from Explanation import absolute_and_comparative
+    x1, x2 = toys.random_inputs(vgg, 2, seed=24, scale=50), toys.random_inputs(vgg, 1, seed=25)
+    def slice_():
+        return Explanation(vgg, AumannShapley(resolution=4, tolerance=0.01, max_resolution=16)
+                           ).for_layer(models.CONV4_1)
+    s = slice_()
+    absolute, comparative = absolute_and_comparative(s, 1, 2, x1, x2)
+    assert s.explanation.attribution_method._fns.quantities is None
+    np.testing.assert_array_equal(absolute.attribution, slice_().absolute(1).explain_class(x1).attribution)
+    np.testing.assert_array_equal(comparative.attribution, slice_().comparative(1, 2).explain_class(
+        np.concatenate([x1, x2])).attribution)
+
+
+def test_quantities_need_a_stacked_compile(vgg):
+    """Only a stacked compile answers quantities()."""
     expl = Explanation(vgg)
     q = expl.for_input().for_neurons(models.CONV4_1, [1])
     method = AumannShapley()
-    with pytest.raises(ValueError, match="without an affine head"):
-        method.compile((expl._linear_quantity(q.qoi),) * 2, q.slice.variable, head=object())
     method.compile(expl._linear_quantity(q.qoi), q.slice.variable)
     with pytest.raises(RuntimeError, match="compile a tuple"):
         method.quantities(np.zeros((1, 2) + q.slice.shape, np.float32))

@@ -353,7 +353,7 @@ def test_student_notebook_keeps_questions_and_empties_answers():
     for lead in leads:
         assert "**%s** %s" % (lead, spec["answer"]) in text
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    for call in ("most_influential(", "top_neurons(inst", "compression_experiment(",
+    for call in ("absolute_and_comparative(", "top_neurons(inst", "compression_experiment(",
                  "explain_neurons("):
         assert call not in code, call
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
