@@ -150,7 +150,9 @@ def setup():
 
     Sets channels_first/float32 explicitly (a user keras.json in KERAS_HOME may say
     otherwise) and the learning phase to 0 (inference), which raw ``theano.function``
-    calls on Keras tensors need.
+    calls on Keras tensors need. Keras' ReLU activations then build
+    :data:`theano_ops.relu.relu`, whose gradient reads the activation, not the
+    pre-activation (which a gradient function would otherwise keep alive beside it).
     """
     with contextlib.redirect_stderr(io.StringIO()):   # "Using Theano backend."
         import keras.backend as K
@@ -161,4 +163,6 @@ def setup():
     K.set_image_data_format("channels_first")
     K.set_floatx("float32")
     K.set_learning_phase(0)
+    from theano_ops import relu           # ReLU gradients read the activation (memory)
+    relu.install()
     return K

@@ -27,11 +27,16 @@ def test_linear_model_prototype_is_w_over_2_lambda():
 
 
 def test_internal_neuron_prototype_beats_real_inputs_and_stays_in_range():
+    """From the mean image plus a little noise, as the notebooks start an internal
+    neuron: the toy's biases are 0, so at the mean image itself every pre-activation is
+    exactly 0, where a ReLU's gradient is 0 (theano_ops.relu, as PyTorch's)."""
     m = toys.tiny_vgg(seed=1)
     q = Explanation(m).for_input().for_neurons(19, [2])
     x = toys.random_inputs(m, 8, seed=0, scale=40.0)
+    stuck = P.activation_maximisation(q, steps=2, step=4.0, l2=1e-4)
+    assert stuck.score == stuck.start_score == 0          # no gradient at the kink
     proto = P.activation_maximisation(q, steps=40, step=4.0, l2=1e-4, low=-100.0, high=120.0,
-                                      blur_every=4, blur_sigma=0.5)
+                                      blur_every=4, blur_sigma=0.5, init_noise=10.0)
     assert proto.image.min() >= -100.0 and proto.image.max() <= 120.0
     assert proto.score > proto.start_score
     assert proto.score > P.scores(q, x).max()

@@ -185,3 +185,28 @@ def test_lowered_convolutions_take_winograd_unless_excluded():
         settings = {(type(n.op), n.op.winograd) for n in f.maker.fgraph.toposort()
                     if isinstance(n.op, (tf, tg))}
         assert settings == expected
+
+
+def test_quantity_functions_keep_no_kernel_transforms():
+    """A compiled quantity's gradient takes Winograd where it pays, but the function
+    that evaluates Q alone (a few points per instance) does not: its cached kernel
+    transforms would repeat the gradient's (chain.compiled.quantity_mode). Both agree
+    with a plain forward."""
+    import keras
+    from chain.compiled import compile_quantity
+    cf = dict(data_format="channels_first")
+    m = keras.models.Sequential([
+        keras.layers.ZeroPadding2D(1, input_shape=(3, 12, 12), **cf),
+        keras.layers.Conv2D(64, 3, activation="relu", **cf),
+        keras.layers.ZeroPadding2D(1, **cf), keras.layers.Conv2D(64, 3, activation="relu", **cf),
+        keras.layers.Flatten(), keras.layers.Dense(3)])
+    ops = (corr_tiled.TiledCorr, corr_tiled.TiledCorrGradInputs)
+
+    def settings(f):
+        return {n.op.winograd for n in f.maker.fgraph.toposort() if isinstance(n.op, ops)}
+
+    fns = compile_quantity(m.output[:, 1], m.input)
+    assert "auto" in settings(fns.gradient)              # 64 -> 64 at 12x12
+    assert settings(fns.quantity) and settings(fns.quantity) <= {None, "never"}
+    x = np.random.RandomState(0).randn(2, 3, 12, 12).astype(np.float32)
+    np.testing.assert_allclose(fns.quantity(x), m.predict(x)[:, 1], rtol=1e-5, atol=1e-5)
