@@ -93,9 +93,14 @@ def header_lines(h):
     if h["quick"]:
         L += ["**`--quick`: tiny settings, to check the plumbing. These numbers are not a "
               "record.**", ""]
-    if h["load_start"][0] > IDLE_LOAD:
-        L += ["**Warning: the load average at the start was %.2f (above %.1f): other work "
-              "shared the CPU, so the times below are inflated and noisy. A record should be "
+    # Alone or not is judged as for a section (alone_text): by the CPU time other
+    # processes used over the sitting (its row flags it); the 1-minute load at the start
+    # still holds whatever ended in the minute before, so it decides only when that
+    # time is unknown.
+    if h.get("other_cpu") is None and h["load_start"][0] > IDLE_LOAD:
+        L += ["**Warning: the load average at the start was %.2f (above %.1f) and the CPU "
+              "time of other processes was not measured: other work may have shared the "
+              "CPU, so the times below may be inflated and noisy. A record should be "
               "taken on an idle machine.**" % (h["load_start"][0], IDLE_LOAD), ""]
     L += ["| | |", "|---|---|",
           "| CPU | %s |" % h["cpu"],

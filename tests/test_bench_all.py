@@ -71,8 +71,23 @@ def test_record_has_header_then_sections_in_order(bench_all, tmp_path):
     assert not [f for f in os.listdir(tmp_path) if f != "RESULTS.md"]
 
 
-def test_busy_start_gets_a_warning(bench_all):
-    text = bench_all.assemble(header(load=3.2), [section("ig", load_before=3.2)])
+def test_the_sitting_is_judged_by_the_cpu_time_of_other_processes(bench_all):
+    """A start at load 0.92 (the minute before still counted) with other processes at
+    2% of one core over the sitting is alone: no warning. Other processes at 10% of one
+    core are flagged on the header's row, whatever the load; with their time unknown,
+    a busy start gets the warning."""
+    h = header(load=0.92)
+    h["other_cpu"] = 0.02 * 60 * h["minutes"]
+    text = bench_all.assemble(h, [section("ig", load_before=0.92)])
+    assert "Warning" not in text and "**not" not in text
+    h = header(load=0.1)
+    h["other_cpu"] = 0.10 * 60 * h["minutes"]
+    text = bench_all.assemble(h, [section("ig")])
+    row = next(line for line in text.splitlines() if "other processes' CPU time" in line)
+    assert "**not alone**" in row
+    h = header(load=3.2)
+    h["other_cpu"] = None
+    text = bench_all.assemble(h, [section("ig", load_before=3.2)])
     assert "load average at the start was 3.20" in text
 
 
