@@ -595,7 +595,8 @@ def absolute_and_comparative(slice_, c1, c2, x1, x2):
     Args:
         slice_: an :class:`ExplanationForLayer`, e.g. ``Explanation(model).for_layer(19)``.
         c1, c2: class indices.
-        x1, x2: model inputs (N, 3, H, W) of class c1 and of class c2.
+        x1, x2: model inputs (N, 3, H, W) of class c1 and of class c2, both checked
+            before any is explained.
     Returns:
         (absolute, comparative): class-level ExplanationData as ``explain_class`` gives,
         the comparative's gaps those of x1's images, then x2's.
@@ -603,7 +604,7 @@ def absolute_and_comparative(slice_, c1, c2, x1, x2):
     absolute, comparative = slice_.absolute(c1), slice_.comparative(c1, c2)
     if not _stacks(slice_.explanation.attribution_method):
         return absolute.explain_class(x1), comparative.explain_class(np.concatenate([x1, x2]))
-    x1 = check_inputs(slice_.model, x1)
+    x1, x2 = check_inputs(slice_.model, x1), check_inputs(slice_.model, x2)
     both = [absolute, slice_.absolute(c2)]
     sums = np.zeros((2,) + slice_.shape, dtype=np.float64)
     deltas = []
@@ -617,11 +618,10 @@ def absolute_and_comparative(slice_, c1, c2, x1, x2):
             bar.update(len(delta))
     deltas = np.concatenate(deltas)
     rest = comparative.explain_class(x2)
-    n = len(x1) + len(rest.delta)
+    comp_sum = sums[0] - sums[1] + rest.attribution.astype(np.float64) * len(x2)
     return (ExplanationData((sums[0] / len(x1)).astype(np.float32), None, deltas[:, 0],
                             absolute.label),
-            ExplanationData(((sums[0] - sums[1] + rest.attribution.astype(np.float64)
-                              * len(rest.delta)) / n).astype(np.float32), None,
+            ExplanationData((comp_sum / (len(x1) + len(x2))).astype(np.float32), None,
                             np.concatenate([deltas[:, 0] - deltas[:, 1], rest.delta]),
                             comparative.label))
 

@@ -240,6 +240,8 @@ def test_absolute_and_comparative_equal_the_two_queries(vgg, method):
                                    atol=1e-5 * np.abs(ref.attribution).max())
         np.testing.assert_allclose(got.delta, ref.delta, atol=1e-4 * np.abs(ref.delta).max() + 1e-4)
         assert got.quantity == ref.quantity and got.attribution.dtype == ref.attribution.dtype
+    with pytest.raises(ValueError, match="non-empty batch"):       # checked up front
+        absolute_and_comparative(s, 2, 5, x1, x1[:0])
 
 
 def test_absolute_and_comparative_with_a_tolerance_explain_one_by_one(vgg):
